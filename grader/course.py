@@ -1,0 +1,81 @@
+"""The course on disk, and nbgrader set up to grade it.
+
+Everything nbgrader needs comes from ``nbgrader_config.py`` at the course root; this module
+only adds what a script must (absolute paths, so that it works from any working directory)
+and lets a scratch copy of the course be graded without touching the real one.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDENT = "student"  # the one student of a scratch course (``grader score``)
+
+
+class GradingError(Exception):
+    """Grading could not be done at all (as opposed to a submission that scored 0)."""
+
+
+def assignments(root: Path = ROOT) -> list[str]:
+    """The assignment ids: the folders of ``solutions/`` holding a notebook, in order."""
+    return sorted(p.parent.name for p in (root / "solutions").glob("*/*.ipynb"))
+
+
+def notebook_names(assignment: str, root: Path = ROOT) -> list[str]:
+    """The assignment's notebooks, without ``.ipynb``."""
+    return sorted(p.stem for p in (root / "solutions" / assignment).glob("*.ipynb"))
+
+
+def assignment_of(notebook: Path, root: Path = ROOT) -> str:
+    """The assignment a notebook belongs to, from its folder or its file name."""
+    ids = assignments(root)
+    if notebook.parent.name in ids:
+        return notebook.parent.name
+    owners = [a for a in ids if notebook.stem in notebook_names(a, root)]
+    if len(owners) == 1:
+        return owners[0]
+    raise GradingError(
+        f"cannot tell which assignment {notebook.name} belongs to; pass --assignment "
+        f"(one of: {', '.join(ids)})")
+
+
+def config(root: Path = ROOT, **course_directory):
+    """nbgrader's configuration for the course rooted at ``root``.
+
+    ``course_directory`` overrides ``CourseDirectory`` settings, e.g. to grade in a scratch
+    folder. The gradebook path is made absolute: SQLite URLs are relative to the working
+    directory, not to the course.
+    """
+    from traitlets.config.loader import PyFileConfigLoader
+
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    cfg.CourseDirectory.root = str(root)
+    cfg.CourseDirectory.db_url = f"sqlite:///{root / 'grader' / 'gradebook.db'}"
+    for key, value in course_directory.items():
+        setattr(cfg.CourseDirectory, key, value)
+    return cfg
+
+
+def api(cfg):
+    """An ``NbGraderAPI`` on ``cfg``: the one entry point to nbgrader's commands."""
+    # nbgrader runs the `alembic` script of its own environment by name, so that environment's
+    # scripts must be on PATH even when this runs as `.venv/bin/python -m grader` unactivated.
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+
+
+def run(result: dict, doing: str) -> dict:
+    """Raise :class:`GradingError` with nbgrader's own log when one of its commands failed."""
+    if not result.get("success"):
+        log = (result.get("log") or "").strip()
+        error = (result.get("error") or "").strip()
+        raise GradingError(f"nbgrader could not {doing}:\n{log}\n{error}".rstrip())
+    return result

@@ -1,0 +1,125 @@
+"""The instructor's batch jobs over the course itself: release, autograde, feedback, grades.
+
+Each is a loop over nbgrader's API with a progress bar. One submission that nbgrader cannot
+grade is reported and skipped; it never stops the batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+from tqdm import tqdm
+
+from grader import course
+
+SUBMITTED = course.ROOT / "grader" / "submitted"
+GRADES_CSV = course.ROOT / "grader" / "grades.csv"
+
+
+def release(target: Path | None = None, assignments: list[str] | None = None) -> list[Path]:
+    """Regenerate the release notebooks from ``solutions/`` (``notebooks/`` unless ``target``).
+
+    With a ``target``, nbgrader works in a scratch gradebook there, so checking the release
+    (as the test suite does) leaves the course untouched.
+    """
+    if target is None:
+        cfg = course.config()
+    else:
+        target = Path(target).resolve()
+        cfg = course.config(target, source_directory=str(course.ROOT / "solutions"),
+                            release_directory=str(target / "notebooks"),
+                            db_url=f"sqlite:///{target / 'gradebook.db'}")
+    nbgrader = course.api(cfg)
+    written = []
+    for assignment in assignments or course.assignments():
+        course.run(nbgrader.generate_assignment(assignment), f"generate {assignment}")
+        out = Path(cfg.CourseDirectory.root) / cfg.CourseDirectory.release_directory / assignment
+        written += sorted(out.glob("*.ipynb"))
+    return written
+
+
+def submissions() -> list[tuple[str, str]]:
+    """``(assignment, student)`` for every hand-in under ``grader/submitted/``."""
+    found = []
+    for assignment in course.assignments():
+        for folder in sorted(SUBMITTED.glob(f"*/{assignment}")):
+            if any(folder.glob("*.ipynb")):
+                found.append((assignment, folder.parent.name))
+    return found
+
+
+def autograde(student: str | None = None, assignment: str | None = None) -> list[str]:
+    """Autograde every submission (or one student's / one assignment's); return the failures."""
+    nbgrader = course.api(course.config())
+    todo = [(a, s) for a, s in submissions()
+            if student in (None, s) and assignment in (None, a)]
+    for a in sorted({a for a, _ in todo}):  # the gradebook must know each assignment's tests
+        course.run(nbgrader.generate_assignment(a), f"generate {a}")
+    failures = []
+    for a, s in tqdm(todo, desc="autograde", unit="notebook"):
+        result = nbgrader.autograde(a, s)
+        if not result.get("success"):
+            failures.append(f"{s}/{a}: {(result.get('error') or result.get('log') or '').strip()}")
+    return failures
+
+
+def feedback(student: str | None = None, assignment: str | None = None) -> list[str]:
+    """HTML feedback under ``grader/feedback/`` for every autograded submission."""
+    nbgrader = course.api(course.config())
+    autograded = course.ROOT / "grader" / "autograded"
+    todo = [(a, s) for a, s in submissions()
+            if (autograded / s / a).is_dir() and student in (None, s) and assignment in (None, a)]
+    failures = []
+    for a, s in tqdm(todo, desc="feedback", unit="notebook"):
+        result = nbgrader.generate_feedback(a, s)
+        if not result.get("success"):
+            failures.append(f"{s}/{a}: {(result.get('error') or '').strip()}")
+    return failures
+
+
+def grades(csv_path: Path = GRADES_CSV) -> tuple[list[str], list[list]]:
+    """Every student's points per assignment from the gradebook; also written as CSV."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    cfg = course.config()
+    ids = course.assignments()
+    with Gradebook(cfg.CourseDirectory.db_url) as gb:
+        known = {a.name for a in gb.assignments}
+        header = ["student"] + [a for a in ids if a in known] + ["total", "max"]
+        rows = []
+        for student in sorted(s.id for s in gb.students):
+            row, total, maximum = [student], 0.0, 0.0
+            for a in header[1:-2]:
+                maximum += gb.find_assignment(a).max_score
+                try:
+                    points = gb.find_submission(a, student).score
+                    row.append(points)
+                    total += points
+                except MissingEntry:
+                    row.append(None)  # not handed in
+            rows.append(row + [total, maximum])
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(csv_path, "w", newline="") as f:
+        csv.writer(f).writerows([header] + [["" if v is None else v for v in r] for r in rows])
+    return header, rows
+
+
+def format_table(header: list[str], rows: list[list]) -> str:
+    cells = [header] + [["-" if v is None else f"{v:g}" if isinstance(v, float) else str(v)
+                         for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
+                       enumerate(zip(r, widths))) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def clean() -> None:
+    """Remove what grading made (autograded copies, feedback, gradebook, CSV)."""
+    root = course.ROOT / "grader"
+    for path in (root / "autograded", root / "feedback"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in (root / "gradebook.db", GRADES_CSV):
+        path.unlink(missing_ok=True)

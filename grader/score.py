@@ -1,0 +1,130 @@
+"""``grader score``: grade one notebook exactly as autograde would, in a scratch course.
+
+The scratch course reads the real ``solutions/`` (so the hidden tests and the configuration,
+timeouts included, are the ones autograde uses) and writes everything else -- release,
+submission, gradebook, autograded copy -- to a temporary folder that is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from grader import course
+
+TIMEOUT_NOTE = "the cell was stopped after running too long (an endless loop, or far too slow)"
+NOT_ANSWERED = "not answered yet: some code it needs still says `raise NotImplementedError()`"
+
+
+def test_results(autograded: Path, gradebook_url: str, assignment: str, student: str) -> dict:
+    """The scores and feedback of one autograded notebook, in the JSON shape of ``score``.
+
+    Feedback is the test's failure message (the check's own explanation), never the
+    test's code, so hidden tests stay hidden.
+    """
+    from nbgrader.api import Gradebook
+
+    nb = nbformat.read(autograded, as_version=4)
+    with Gradebook(gradebook_url) as gb:
+        submission = gb.find_submission_notebook(autograded.stem, assignment, student)
+        grades = {g.name: g for g in submission.grades}
+        tests = []
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if not meta.get("grade") or meta["grade_id"] not in grades:
+                continue
+            grade = grades[meta["grade_id"]]
+            tests.append({
+                "grade_id": grade.name,
+                "score": float(grade.score),
+                "max_score": float(grade.max_score),
+                "feedback": _feedback(cell, grade.score, grade.max_score),
+            })
+        return {
+            "assignment": assignment,
+            "notebook": autograded.stem,
+            "score": float(submission.score),
+            "max_score": float(submission.max_score),
+            "tests": tests,
+        }
+
+
+def _feedback(cell, score: float, max_score: float) -> str:
+    errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+    if not errors:
+        return "passed" if score >= max_score else ""
+    messages = []
+    for error in errors:
+        if error.ename == "CellTimeoutError":
+            messages.append(TIMEOUT_NOTE)
+        elif error.ename == "NotImplementedError":
+            messages.append(NOT_ANSWERED)
+        elif error.ename == "CheckFailure":  # the check's message is the whole story
+            messages.append(error.evalue)
+        else:
+            messages.append(f"{error.ename}: {error.evalue}".rstrip(": "))
+    return "\n".join(dict.fromkeys(messages))
+
+
+def score(path: str | Path, assignment: str | None = None) -> dict:
+    """Grade the notebook at ``path``; return the dict that ``score --json`` prints.
+
+    Raises :class:`course.GradingError` when it cannot grade (no such file, not a
+    notebook, unknown assignment); a submission that fails every test still returns.
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise course.GradingError(f"no such notebook: {path}")
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception as exc:  # any unreadable file is the same problem for the user
+        raise course.GradingError(f"{path} is not a readable Jupyter notebook: {exc}") from None
+    assignment = assignment or course.assignment_of(path)
+    if assignment not in course.assignments():
+        raise course.GradingError(f"unknown assignment {assignment!r}; "
+                                  f"the course has: {', '.join(course.assignments())}")
+    names = course.notebook_names(assignment)
+    notebook = path.stem if path.stem in names else names[0] if len(names) == 1 else None
+    if notebook is None:
+        raise course.GradingError(
+            f"{path.name} is not one of {assignment}'s notebooks ({', '.join(names)})")
+
+    with tempfile.TemporaryDirectory(prefix="grader-score-") as tmp:
+        scratch = Path(tmp)
+        cfg = course.config(
+            scratch,
+            source_directory=str(course.ROOT / "solutions"),
+            release_directory="release",
+            submitted_directory="submitted",
+            autograded_directory="autograded",
+            feedback_directory="feedback",
+            db_url=f"sqlite:///{scratch / 'gradebook.db'}",
+        )
+        nbgrader = course.api(cfg)
+        course.run(nbgrader.generate_assignment(assignment), f"generate {assignment}")
+        submitted = scratch / "submitted" / course.STUDENT / assignment
+        submitted.mkdir(parents=True)
+        shutil.copyfile(path, submitted / f"{notebook}.ipynb")
+        course.run(nbgrader.autograde(assignment, course.STUDENT), f"autograde {path.name}")
+        autograded = scratch / "autograded" / course.STUDENT / assignment / f"{notebook}.ipynb"
+        return test_results(autograded, cfg.CourseDirectory.db_url, assignment, course.STUDENT)
+
+
+def format_text(result: dict) -> str:
+    """One line per graded cell: points, then feedback (indented when it runs on)."""
+    lines = [f"{result['assignment']}/{result['notebook']}.ipynb: "
+             f"{_points(result['score'])} / {_points(result['max_score'])} points"]
+    width = max((len(t["grade_id"]) for t in result["tests"]), default=0)
+    for test in result["tests"]:
+        feedback = test["feedback"].splitlines() or [""]
+        points = f"{_points(test['score'])}/{_points(test['max_score'])}"
+        lines.append(f"  {test['grade_id']:<{width}}  {points:>7}  {feedback[0]}")
+        lines += [f"  {'':<{width}}  {'':>7}  {more}" for more in feedback[1:]]
+    return "\n".join(lines)
+
+
+def _points(x: float) -> str:
+    return f"{x:g}"

@@ -1,0 +1,51 @@
+"""Every variant in grader/cases: bugs lose points on the right test, with the mistake named;
+correct alternatives keep every test passing. Run in-process (see tests/inprocess.py); the
+end-to-end grading of a representative few is in test_grading.py."""
+
+import pytest
+
+from grader.cases import all_cases
+from grader.variants import apply_variants
+from tests.inprocess import read, run_cells
+
+CASES = [(case, variant) for case in all_cases() for variant in case.VARIANTS]
+
+
+def _solution(case):
+    return read(f"solutions/{case.ASSIGNMENT}/{case.NOTEBOOK}.ipynb")
+
+
+@pytest.mark.parametrize(
+    "case, variant", [c for c in CASES if c[1].is_bug],
+    ids=[f"{c.ASSIGNMENT}:{v.target}:{v.description}" for c, v in CASES if v.is_bug])
+def test_bug_loses_points_on_its_test_and_is_named(case, variant):
+    last = max(variant.fails, key=lambda gid: _order(case, gid))
+    outcomes = run_cells(apply_variants(_solution(case), [variant]), stop_after=last)
+    for gid in variant.fails:
+        assert gid in outcomes, f"{gid} is not a test cell of {case.NOTEBOOK}"
+        assert not outcomes[gid].passed, f"{variant.description}: {gid} still passes"
+    if variant.hint:
+        messages = " | ".join(outcomes[gid].message for gid in variant.fails)
+        assert variant.hint.lower() in messages.lower(), messages
+
+
+@pytest.mark.parametrize(
+    "case, variant", [c for c in CASES if not c[1].is_bug],
+    ids=[f"{c.ASSIGNMENT}:{v.target}:{v.description}" for c, v in CASES if not v.is_bug])
+def test_correct_alternative_passes_every_test(case, variant):
+    outcomes = run_cells(apply_variants(_solution(case), [variant]))
+    failed = {gid: o.message for gid, o in outcomes.items() if not o.passed}
+    assert not failed, failed
+
+
+@pytest.mark.parametrize("case", all_cases(), ids=lambda c: c.ASSIGNMENT)
+def test_solution_passes_every_test_in_process(case):
+    outcomes = run_cells(_solution(case))
+    assert outcomes, "the notebook has no test cells"
+    failed = {gid: o.message for gid, o in outcomes.items() if not o.passed}
+    assert not failed, failed
+
+
+def _order(case, gid):
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in _solution(case).cells]
+    return ids.index(gid) if gid in ids else -1
