@@ -62,7 +62,7 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "grades":
         header, rows = pipeline.grades()
         print(pipeline.format_table(header, rows))
-        print(f"\nwritten to {pipeline.GRADES_CSV.relative_to(course.ROOT)}")
+        print(f"\nwritten to {pipeline.GRADES_CSV}")
     elif args.command == "examples":
         from grader.examples import make_example_class
 

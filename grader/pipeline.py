@@ -14,8 +14,7 @@ from tqdm import tqdm
 
 from grader import course
 
-SUBMITTED = course.ROOT / "grader" / "submitted"
-GRADES_CSV = course.ROOT / "grader" / "grades.csv"
+GRADES_CSV = Path("grader", "grades.csv")  # under the course root
 
 
 def release(target: Path | None = None, assignments: list[str] | None = None) -> list[Path]:
@@ -40,20 +39,21 @@ def release(target: Path | None = None, assignments: list[str] | None = None) ->
     return written
 
 
-def submissions() -> list[tuple[str, str]]:
+def submissions(root: Path = course.ROOT) -> list[tuple[str, str]]:
     """``(assignment, student)`` for every hand-in under ``grader/submitted/``."""
     found = []
-    for assignment in course.assignments():
-        for folder in sorted(SUBMITTED.glob(f"*/{assignment}")):
+    for assignment in course.assignments(root):
+        for folder in sorted((root / "grader" / "submitted").glob(f"*/{assignment}")):
             if any(folder.glob("*.ipynb")):
                 found.append((assignment, folder.parent.name))
     return found
 
 
-def autograde(student: str | None = None, assignment: str | None = None) -> list[str]:
+def autograde(student: str | None = None, assignment: str | None = None,
+              root: Path = course.ROOT) -> list[str]:
     """Autograde every submission (or one student's / one assignment's); return the failures."""
-    nbgrader = course.api(course.config())
-    todo = [(a, s) for a, s in submissions()
+    nbgrader = course.api(course.config(root))
+    todo = [(a, s) for a, s in submissions(root)
             if student in (None, s) and assignment in (None, a)]
     for a in sorted({a for a, _ in todo}):  # the gradebook must know each assignment's tests
         course.run(nbgrader.generate_assignment(a), f"generate {a}")
@@ -65,11 +65,12 @@ def autograde(student: str | None = None, assignment: str | None = None) -> list
     return failures
 
 
-def feedback(student: str | None = None, assignment: str | None = None) -> list[str]:
+def feedback(student: str | None = None, assignment: str | None = None,
+             root: Path = course.ROOT) -> list[str]:
     """HTML feedback under ``grader/feedback/`` for every autograded submission."""
-    nbgrader = course.api(course.config())
-    autograded = course.ROOT / "grader" / "autograded"
-    todo = [(a, s) for a, s in submissions()
+    nbgrader = course.api(course.config(root))
+    autograded = root / "grader" / "autograded"
+    todo = [(a, s) for a, s in submissions(root)
             if (autograded / s / a).is_dir() and student in (None, s) and assignment in (None, a)]
     failures = []
     for a, s in tqdm(todo, desc="feedback", unit="notebook"):
@@ -79,12 +80,12 @@ def feedback(student: str | None = None, assignment: str | None = None) -> list[
     return failures
 
 
-def grades(csv_path: Path = GRADES_CSV) -> tuple[list[str], list[list]]:
+def grades(root: Path = course.ROOT) -> tuple[list[str], list[list]]:
     """Every student's points per assignment from the gradebook; also written as CSV."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    cfg = course.config()
-    ids = course.assignments()
+    cfg = course.config(root)
+    ids = course.assignments(root)
     with Gradebook(cfg.CourseDirectory.db_url) as gb:
         known = {a.name for a in gb.assignments}
         header = ["student"] + [a for a in ids if a in known] + ["total", "max"]
@@ -100,8 +101,7 @@ def grades(csv_path: Path = GRADES_CSV) -> tuple[list[str], list[list]]:
                 except MissingEntry:
                     row.append(None)  # not handed in
             rows.append(row + [total, maximum])
-    csv_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(csv_path, "w", newline="") as f:
+    with open(root / GRADES_CSV, "w", newline="") as f:
         csv.writer(f).writerows([header] + [["" if v is None else v for v in r] for r in rows])
     return header, rows
 
@@ -116,10 +116,9 @@ def format_table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def clean() -> None:
+def clean(root: Path = course.ROOT) -> None:
     """Remove what grading made (autograded copies, feedback, gradebook, CSV)."""
-    root = course.ROOT / "grader"
-    for path in (root / "autograded", root / "feedback"):
-        shutil.rmtree(path, ignore_errors=True)
-    for path in (root / "gradebook.db", GRADES_CSV):
+    for name in ("autograded", "feedback"):
+        shutil.rmtree(root / "grader" / name, ignore_errors=True)
+    for path in (root / "grader" / "gradebook.db", root / GRADES_CSV):
         path.unlink(missing_ok=True)

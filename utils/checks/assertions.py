@@ -51,6 +51,11 @@ def show(x: Any, precision: int = 4, max_items: int = 12) -> str:
         return np.array2string(x, precision=precision, separator=", ").replace("\n", "")
     if isinstance(x, (float, np.floating)):
         return f"{float(x):.{precision}g}"
+    if isinstance(x, np.integer):
+        return str(int(x))
+    if isinstance(x, (list, tuple)) and len(x) <= max_items:
+        items = ", ".join(show(v, precision, max_items) for v in x)
+        return f"[{items}]" if isinstance(x, list) else f"({items}{',' if len(x) == 1 else ''})"
     return repr(x)
 
 
@@ -171,7 +176,8 @@ def expect_shape(got: Any, shape: tuple, what: str, *, mistakes: Mistakes = None
     actual = tuple(got.shape) if hasattr(got, "shape") else np.shape(got)
     ok = len(actual) == len(shape) and all(w is None or w == a for w, a in zip(shape, actual))
     if not ok:
-        wanted = tuple("any" if s is None else s for s in shape)
+        wanted = "(" + ", ".join("any" if s is None else str(s) for s in shape) + \
+            ("," if len(shape) == 1 else "") + ")"
         _fail(what, f"expected shape {wanted}, got shape {actual}", got, mistakes)
 
 

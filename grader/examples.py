@@ -1,0 +1,62 @@
+"""The example class in ``grader/submitted/``: what ``make grade`` grades.
+
+Three students hand in every assignment:
+
+- ``alice``: the solutions (full marks);
+- ``bob``: the solutions, except for the first bug listed in ``grader/cases`` for each of the
+  first two functions that have bugs (partial marks, with feedback naming both mistakes);
+- ``carol``: the release as handed out, nothing answered (0 points).
+
+They are made from the solutions and the release, so ``python -m grader examples`` keeps them
+in step after a notebook changes (a test checks that the committed files are up to date).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from grader import course
+from grader.cases import all_cases
+from grader.variants import make_submission
+
+STUDENTS = ("alice", "bob", "carol")
+
+
+def bobs_bugs(variants) -> list:
+    """The first bug of each of the first two functions that have bugs."""
+    chosen: dict = {}
+    for variant in variants:
+        if variant.is_bug and variant.target not in chosen and len(chosen) < 2:
+            chosen[variant.target] = variant
+    return list(chosen.values())
+
+
+def example_submissions(root: Path = course.ROOT) -> dict[Path, nbformat.NotebookNode]:
+    """``{path under root: notebook}`` for the whole example class."""
+    out = {}
+    for case in all_cases():
+        name = f"{case.NOTEBOOK}.ipynb"
+        solution = nbformat.read(root / "solutions" / case.ASSIGNMENT / name, as_version=4)
+        release = nbformat.read(root / "notebooks" / case.ASSIGNMENT / name, as_version=4)
+        answered = [c for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution")]
+        every_answer = [c.metadata["nbgrader"]["grade_id"] for c in answered]
+        hand_ins = {
+            "alice": make_submission(release, solution),
+            "bob": make_submission(release, solution, bobs_bugs(case.VARIANTS)),
+            "carol": make_submission(release, solution, unanswered=every_answer),
+        }
+        for student, nb in hand_ins.items():
+            out[Path("grader", "submitted", student, case.ASSIGNMENT, name)] = nb
+    return out
+
+
+def make_example_class(root: Path = course.ROOT) -> list[Path]:
+    written = []
+    for relative, nb in example_submissions(root).items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+        written.append(path)
+    return written

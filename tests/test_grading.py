@@ -1,0 +1,133 @@
+"""End to end through nbgrader (a kernel per notebook): the promises of `grader score` and the
+batch pipeline, and a representative few variants per assignment graded for real."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import course, pipeline
+from grader.cases import all_cases
+from grader.examples import STUDENTS
+from grader.score import score
+from grader.variants import make_submission
+
+ROOT = course.ROOT
+CASES = all_cases()
+pytestmark = pytest.mark.slow
+
+
+def _paths(case):
+    name = f"{case.ASSIGNMENT}/{case.NOTEBOOK}.ipynb"
+    return ROOT / "solutions" / name, ROOT / "notebooks" / name
+
+
+def _cli(*args, cwd=ROOT):
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _snapshot():
+    return {p: p.stat().st_mtime_ns for folder in ("solutions", "notebooks", "grader")
+            for p in (ROOT / folder).rglob("*") if "__pycache__" not in p.parts}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.ASSIGNMENT)
+def test_solution_gets_full_marks_and_release_zero(case):
+    solution, release = _paths(case)
+    full = score(solution)
+    assert full["max_score"] > 0 and full["score"] == full["max_score"], full
+    assert all(t["feedback"] == "passed" for t in full["tests"])
+    blank = score(release)
+    assert blank["score"] == 0 and blank["max_score"] == full["max_score"], blank
+    assert all(t["score"] == 0 and t["feedback"] for t in blank["tests"])
+
+
+def _representatives(case):
+    bugs = [v for v in case.VARIANTS if v.is_bug]
+    alternatives = [v for v in case.VARIANTS if not v.is_bug]
+    return [bugs[0], bugs[len(bugs) // 2], alternatives[0]]
+
+
+@pytest.mark.parametrize("case, variant",
+                         [(c, v) for c in CASES for v in _representatives(c)],
+                         ids=lambda x: getattr(x, "description", getattr(x, "ASSIGNMENT", "")))
+def test_representative_variants_graded_end_to_end(case, variant, tmp_path):
+    solution, release = _paths(case)
+    nb = make_submission(nbformat.read(release, as_version=4),
+                         nbformat.read(solution, as_version=4), [variant])
+    path = tmp_path / f"{case.NOTEBOOK}.ipynb"
+    nbformat.write(nb, path)
+    result = score(path)
+    tests = {t["grade_id"]: t for t in result["tests"]}
+    if not variant.is_bug:
+        assert result["score"] == result["max_score"], result
+        return
+    for gid in variant.fails:
+        assert tests[gid]["score"] < tests[gid]["max_score"], tests[gid]
+        assert variant.hint.lower() in tests[gid]["feedback"].lower(), tests[gid]["feedback"]
+        # The feedback is the check's message: no traceback, no test code.
+        assert "Traceback" not in tests[gid]["feedback"] and "HIDDEN" not in tests[gid]["feedback"]
+
+
+def test_score_cli_json_and_text_and_leaves_the_course_untouched():
+    case = CASES[0]
+    solution, _ = _paths(case)
+    before = _snapshot()
+    done = _cli("score", str(solution.relative_to(ROOT)), "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result) == {"assignment", "notebook", "score", "max_score", "tests"}
+    assert result["assignment"] == case.ASSIGNMENT and result["notebook"] == case.NOTEBOOK
+    assert all(set(t) == {"grade_id", "score", "max_score", "feedback"} for t in result["tests"])
+    assert result["score"] == result["max_score"]
+
+    text = _cli("score", str(solution)).stdout.splitlines()
+    assert text[0].endswith(f"{result['score']:g} / {result['max_score']:g} points")
+    assert [line.split()[0] for line in text[1:]] == [t["grade_id"] for t in result["tests"]]
+    assert _snapshot() == before
+
+
+def test_score_cli_exit_codes(tmp_path):
+    case = CASES[0]
+    solution, release = _paths(case)
+    missing = _cli("score", str(tmp_path / "nope.ipynb"))
+    assert missing.returncode == 2 and "no such notebook" in missing.stderr
+    unknown = _cli("score", str(solution), "--assignment", "99_nothing")
+    assert unknown.returncode == 2 and "unknown assignment" in unknown.stderr
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    broken = _cli("score", str(tmp_path / "broken.ipynb"), "--assignment", case.ASSIGNMENT)
+    assert broken.returncode == 2 and "not a readable Jupyter notebook" in broken.stderr
+    # A renamed copy is graded as the assignment's notebook; zero points still exit 0.
+    renamed = tmp_path / "my copy.ipynb"
+    shutil.copyfile(release, renamed)
+    blank = _cli("score", str(renamed), "--assignment", case.ASSIGNMENT, "--json")
+    assert blank.returncode == 0 and json.loads(blank.stdout)["score"] == 0
+    guess = _cli("score", str(renamed))
+    assert guess.returncode == 2 and "--assignment" in guess.stderr
+
+
+def test_batch_pipeline_grades_the_example_class(tmp_path):
+    # A copy of the course, so that the real gradebook and grader/ stay as they are.
+    for folder in ("solutions", "notebooks", "grader/submitted"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    assert pipeline.autograde(root=tmp_path) == []
+    assert pipeline.feedback(root=tmp_path) == []
+    header, rows = pipeline.grades(root=tmp_path)
+    assert header == ["student", *course.assignments(), "total", "max"]
+    table = {row[0]: row for row in rows}
+    assert sorted(table) == sorted(STUDENTS)
+    maximum = table["alice"][-1]
+    assert table["alice"][-2] == maximum > table["bob"][-2] > table["carol"][-2] == 0
+    assert (tmp_path / pipeline.GRADES_CSV).read_text().splitlines()[0] == ",".join(header)
+    for student in STUDENTS:
+        for case in CASES:
+            html = tmp_path / "grader" / "feedback" / student / case.ASSIGNMENT / f"{case.NOTEBOOK}.html"
+            assert html.is_file()
+    assert "alice" in pipeline.format_table(header, rows)
