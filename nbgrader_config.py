@@ -23,3 +23,12 @@ c.CourseDirectory.db_url = "sqlite:///grader/gradebook.db"
 # A cell that runs longer than this is interrupted and counts as failed; grading goes on.
 # Generous enough for the bounded training runs inside the notebooks' tests.
 c.Execute.timeout = 90
+
+# Feedback must never give hidden tests away: nbgrader's shows them, so the course's
+# HideHiddenTests removes them (and cuts tracebacks, which quote test code, to their message).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from grader.preprocessors import HideHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,8 +1,10 @@
 """End to end through nbgrader (a kernel per notebook): the promises of `grader score` and the
 batch pipeline, and a representative few variants per assignment graded for real."""
 
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -120,14 +122,34 @@ def test_batch_pipeline_grades_the_example_class(tmp_path):
     assert pipeline.autograde(root=tmp_path) == []
     assert pipeline.feedback(root=tmp_path) == []
     header, rows = pipeline.grades(root=tmp_path)
-    assert header == ["student", *course.assignments(), "total", "max"]
+    graded = sorted({assignment for assignment, _ in pipeline.submissions(tmp_path)})
+    assert header == ["student", *graded, "total", "max"]
     table = {row[0]: row for row in rows}
     assert sorted(table) == sorted(STUDENTS)
     maximum = table["alice"][-1]
     assert table["alice"][-2] == maximum > table["bob"][-2] > table["carol"][-2] == 0
     assert (tmp_path / pipeline.GRADES_CSV).read_text().splitlines()[0] == ",".join(header)
-    for student in STUDENTS:
-        for case in CASES:
-            html = tmp_path / "grader" / "feedback" / student / case.ASSIGNMENT / f"{case.NOTEBOOK}.html"
-            assert html.is_file()
     assert "alice" in pipeline.format_table(header, rows)
+    for case in [c for c in CASES if c.ASSIGNMENT in graded]:
+        solution, _ = _paths(case)
+        visible, hidden = _test_code_lines(solution)
+        for student in STUDENTS:
+            page = tmp_path / "grader" / "feedback" / student / case.ASSIGNMENT / f"{case.NOTEBOOK}.html"
+            text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+            assert all(line in text for line in visible), "the visible tests are shown"
+            leaked = [line for line in hidden if line in text]
+            assert not leaked, f"{student}'s feedback shows hidden tests: {leaked[:3]}"
+
+
+def _test_code_lines(solution):
+    """The distinctive code lines of the visible and of the hidden tests of a notebook."""
+    visible, hidden = [], []
+    for cell in nbformat.read(solution, as_version=4).cells:
+        shown, _, secret = cell.source.partition("### BEGIN HIDDEN TESTS")
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            visible += [ln.strip() for ln in shown.splitlines() if len(ln.strip()) > 25]
+        hidden += [ln.strip() for ln in secret.splitlines()
+                   if len(ln.strip()) > 25 and "HIDDEN TESTS" not in ln]
+    shown_anyway = "\n".join(c.source.partition("### BEGIN HIDDEN TESTS")[0]
+                              for c in nbformat.read(solution, as_version=4).cells)
+    return visible, [ln for ln in hidden if ln not in shown_anyway]
