@@ -5,7 +5,18 @@ Paths are relative to this folder, the course root:
   notebooks/<assignment>/   nbgrader's *release*: what students open (generated, committed)
   grader/submitted/         students' hand-ins, nbgrader's layout <student>/<assignment>/
   grader/autograded/, grader/feedback/, grader/gradebook.db   made by grading, not committed
+
+The assignments are the folders of solutions/, in name order (01_..., 02_...); generating an
+assignment (`python -m grader release`, or autograde) registers it in the gradebook.
 """
+
+import os
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
+
+from grader.preprocessors import HideHiddenTests, RobustExecute
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
 
@@ -17,18 +28,16 @@ c.CourseDirectory.autograded_directory = "grader/autograded"
 c.CourseDirectory.feedback_directory = "grader/feedback"
 c.CourseDirectory.db_url = "sqlite:///grader/gradebook.db"
 
-# The assignments are the folders of solutions/, in name order (01_..., 02_...);
-# `python -m grader release` registers each in the gradebook as it generates it.
+# A cell that runs longer than this many seconds is interrupted and counts as failed; grading
+# goes on. Generous enough for the bounded training runs inside the notebooks' tests.
+c.Execute.timeout = int(os.environ.get("MLP_COURSE_CELL_TIMEOUT", 90))
 
-# A cell that runs longer than this is interrupted and counts as failed; grading goes on.
-# Generous enough for the bounded training runs inside the notebooks' tests.
-c.Execute.timeout = 90
+# A crash costs only what it breaks: nbgrader drops a whole notebook whose kernel dies, so
+# RobustExecute takes the place of nbgrader's Execute (the other steps are nbgrader's own).
+c.Autograde.autograde_preprocessors = [
+    RobustExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata]
 
-# Feedback must never give hidden tests away: nbgrader's shows them, so the course's
-# HideHiddenTests removes them (and cuts tracebacks, which quote test code, to their message).
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import GetGrades  # noqa: E402
-
-from grader.preprocessors import HideHiddenTests  # noqa: E402
-
+# Feedback must never give hidden tests away: nbgrader's shows them, so HideHiddenTests
+# removes them (and cuts tracebacks, which quote test code, to their message).
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,11 +1,62 @@
-"""nbgrader preprocessors that the course adds to nbgrader's pipeline (see nbgrader_config.py)."""
+"""nbgrader preprocessors that the course adds to nbgrader's pipeline (see nbgrader_config.py).
+
+- :class:`RobustExecute` keeps grading a notebook whose kernel dies (``os._exit``, a segfault,
+  running out of memory): nbgrader alone drops the whole notebook, so one crash would cost
+  every point. Here it costs the cell that crashed.
+- :class:`HideHiddenTests` keeps hidden tests out of the feedback students get.
+"""
 
 from __future__ import annotations
 
+import copy
+
+from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
 from nbgrader import utils
-from nbgrader.preprocessors import ClearHiddenTests
+from nbgrader.preprocessors import ClearHiddenTests, Execute
 
 HIDDEN_NOTE = "# (hidden tests ran here; their messages are in the output below)"
+KERNEL_DIED = ("the Python kernel died while running this cell (a call to os._exit or "
+               "sys.exit from a thread, a crash in native code, or too much memory); the "
+               "cells after it ran in a fresh kernel")
+
+
+class RobustExecute(Execute):
+    """nbgrader's ``Execute``, but a dead kernel fails only the cell it died in.
+
+    The cell gets an error output (so a test cell scores 0, as for any failure); then a
+    fresh kernel starts and the earlier answer and set-up cells run again in it, to restore
+    the state later cells rely on. Test cells, cells that failed and the cell that crashed
+    are not replayed: they define nothing later cells may use, and replaying a cell that
+    hung or crashed would only cost its time again.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self.log.warning("Kernel died in cell %d; restarting and replaying earlier cells", index)
+            cell.outputs.append(NotebookNode(output_type="error", ename="KernelDied",
+                                             evalue=KERNEL_DIED, traceback=[f"KernelDied: {KERNEL_DIED}"]))
+            self._restart_kernel()
+            self._replay(index)
+            return cell, self.resources
+
+    def _restart_kernel(self):
+        self._cleanup_kernel()
+        self.km = self.create_kernel_manager()
+        self.start_new_kernel()
+        self.start_new_kernel_client()
+
+    def _replay(self, stop):
+        for index, cell in enumerate(self.nb.cells[:stop]):
+            failed = any(o.output_type == "error" for o in cell.get("outputs", []))
+            if cell.cell_type != "code" or utils.is_grade(cell) or failed:
+                continue
+            try:
+                self.execute_cell(copy.deepcopy(cell), index, store_history=False)
+            except DeadKernelError:  # it crashes in a fresh kernel too: go on without its state
+                self._restart_kernel()
 
 
 class HideHiddenTests(ClearHiddenTests):

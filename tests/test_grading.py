@@ -17,7 +17,7 @@ from grader import course, pipeline
 from grader.cases import all_cases
 from grader.examples import STUDENTS
 from grader.score import score
-from grader.variants import make_submission
+from grader.variants import Variant, make_submission
 
 ROOT = course.ROOT
 CASES = all_cases()
@@ -76,6 +76,29 @@ def test_representative_variants_graded_end_to_end(case, variant, tmp_path):
         assert variant.hint.lower() in tests[gid]["feedback"].lower(), tests[gid]["feedback"]
         # The feedback is the check's message: no traceback, no test code.
         assert "Traceback" not in tests[gid]["feedback"] and "HIDDEN" not in tests[gid]["feedback"]
+
+
+CRASH = Variant("accuracy", "def accuracy(y_pred, y):\n    import os\n    os._exit(1)\n",
+                "kills the kernel", ("test_accuracy",), "kernel died")
+HANG = Variant("train_perceptron", "def train_perceptron(model, X, y, lr=0.1, epochs=10, "
+               "shuffle_seed=0):\n    while True:\n        pass\n", "never returns",
+               ("test_train_perceptron", "test_blobs"), "running too long")
+
+
+@pytest.mark.parametrize("variant", [CRASH, HANG], ids=["crash", "hang"])
+def test_a_crash_or_a_hang_costs_only_the_tests_it_breaks(variant, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLP_COURSE_CELL_TIMEOUT", "10")
+    case = next(c for c in CASES if c.ASSIGNMENT == "01_perceptron")
+    solution, release = _paths(case)
+    nb = make_submission(nbformat.read(release, as_version=4),
+                         nbformat.read(solution, as_version=4), [variant])
+    nbformat.write(nb, tmp_path / "perceptron.ipynb")
+    result = score(tmp_path / "perceptron.ipynb")
+    for test in result["tests"]:
+        if test["grade_id"] in variant.fails:
+            assert test["score"] == 0 and variant.hint in test["feedback"], test
+        else:  # earlier tests, and later ones that need the state from before the crash
+            assert test["score"] == test["max_score"], test
 
 
 def test_score_cli_json_and_text_and_leaves_the_course_untouched():
