@@ -111,6 +111,15 @@ def accuracy(y_pred, y):
     return 100 * np.mean(y_pred == y)
 ''', "accuracy in percent", ("test_accuracy",), "not a percentage"),
 
+    # A cheat: the answer cell also silences the checks it knows the tests use. Test cells
+    # import their checks themselves, so the rebinding is undone and gains nothing.
+    Variant("step", '''
+def step(z):
+    return z
+
+expect_close = expect_runs = expect_dtype = lambda *args, **kwargs: None
+''', "cheat: answer cell rebinds the checks", ("test_step",), None),
+
     # ------------------------------------------------------------------ correct, written differently
     Variant("step", '''
 def step(z):

@@ -124,13 +124,14 @@ def expect_close(got: Any, expected: Any, what: str, *, rtol: float = 1e-5,
     close = np.isclose(g64, e64, rtol=rtol, atol=atol)
     if close.all():
         return
+    if g.size == 1:
+        _fail(what, f"expected {show(e.ravel()[0])}, got {show(g.ravel()[0])}", got, mistakes, match)
     wrong = np.argwhere(~close)
     first = tuple(int(i) for i in wrong[0])
-    where = f" at index {list(first) if len(first) > 1 else first[0]}" if g.ndim else ""
-    detail = (f"{len(wrong)} of {g.size} values differ; first{where}: "
-              f"expected {show(e64[first])}, got {show(g64[first])}")
-    if g.size > 1:
-        detail += f"\n  expected: {show(e)}\n  got:      {show(g)}"
+    where = list(first) if len(first) > 1 else first[0]
+    detail = (f"{len(wrong)} of {g.size} values differ; first at index {where}: "
+              f"expected {show(e64[first])}, got {show(g64[first])}"
+              f"\n  expected: {show(e)}\n  got:      {show(g)}")
     _fail(what, detail, got, mistakes, match)
 
 
