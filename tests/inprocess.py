@@ -29,8 +29,9 @@ def is_test(cell) -> bool:
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
-def run_cells(nb, stop_after: str | None = None) -> dict[str, Outcome]:
-    """Execute ``nb``'s code cells; return ``{grade_id: Outcome}`` for its test cells.
+def run_cells(nb, stop_after: str | None = None, every_cell: bool = False) -> dict[str, Outcome]:
+    """Execute ``nb``'s code cells; return ``{grade_id: Outcome}`` for its test cells
+    (for all its code cells if ``every_cell``).
 
     Stops after the test cell ``stop_after`` when given (later cells are often slow
     training runs that a variant of an early function does not need).
@@ -52,7 +53,7 @@ def run_cells(nb, stop_after: str | None = None) -> dict[str, Outcome]:
                 outcome = Outcome(True)
             except Exception as exc:  # noqa: BLE001 -- a failing cell is data here
                 outcome = Outcome(False, f"{type(exc).__name__}: {exc}")
-            if is_test(cell):
+            if is_test(cell) or every_cell:
                 outcomes[grade_id(cell)] = outcome
                 if grade_id(cell) == stop_after:
                     break

@@ -39,8 +39,8 @@ def test_correct_alternative_passes_every_test(case, variant):
 
 
 @pytest.mark.parametrize("case", all_cases(), ids=lambda c: c.ASSIGNMENT)
-def test_solution_passes_every_test_in_process(case):
-    outcomes = run_cells(_solution(case))
+def test_solution_runs_every_cell_and_passes_every_test_in_process(case):
+    outcomes = run_cells(_solution(case), every_cell=True)
     assert outcomes, "the notebook has no test cells"
     failed = {gid: o.message for gid, o in outcomes.items() if not o.passed}
     assert not failed, failed
