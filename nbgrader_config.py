@@ -31,6 +31,8 @@ c.CourseDirectory.db_url = "sqlite:///grader/gradebook.db"
 # A cell that runs longer than this many seconds is interrupted and counts as failed; grading
 # goes on. Generous enough for the bounded training runs inside the notebooks' tests.
 c.Execute.timeout = int(os.environ.get("MLP_COURSE_CELL_TIMEOUT", 90))
+# The grading kernels' own start-up notices (e.g. about local TCP transport) are noise here.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 
 # A crash costs only what it breaks: nbgrader drops a whole notebook whose kernel dies, so
 # RobustExecute takes the place of nbgrader's Execute (the other steps are nbgrader's own).
