@@ -16,32 +16,36 @@ import nbformat
 from grader import course
 
 TIMEOUT_NOTE = "the cell was stopped after running too long (an endless loop, or far too slow)"
+MISSING_CELL = "this test's cell is missing from the notebook (deleted?), so it scores 0"
 NOT_ANSWERED = "not answered yet: some code it needs still says `raise NotImplementedError()`"
 
 
-def test_results(autograded: Path, gradebook_url: str, assignment: str, student: str) -> dict:
+def test_results(autograded: Path, source: Path, gradebook_url: str, assignment: str,
+                 student: str) -> dict:
     """The scores and feedback of one autograded notebook, in the JSON shape of ``score``.
 
-    Feedback is the test's failure message (the check's own explanation), never the
-    test's code, so hidden tests stay hidden.
+    Tests are listed in the order of the ``source`` notebook, including any whose cell the
+    student deleted. Feedback is the test's failure message (the check's own explanation),
+    never the test's code, so hidden tests stay hidden.
     """
     from nbgrader.api import Gradebook
 
-    nb = nbformat.read(autograded, as_version=4)
+    handed_in = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell
+                 for cell in nbformat.read(autograded, as_version=4).cells}
+    order = [cell.metadata["nbgrader"]["grade_id"] for cell in nbformat.read(source, as_version=4).cells
+             if cell.metadata.get("nbgrader", {}).get("grade")]
     with Gradebook(gradebook_url) as gb:
         submission = gb.find_submission_notebook(autograded.stem, assignment, student)
         grades = {g.name: g for g in submission.grades}
         tests = []
-        for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if not meta.get("grade") or meta["grade_id"] not in grades:
-                continue
-            grade = grades[meta["grade_id"]]
+        for grade_id in order:
+            grade = grades[grade_id]
+            cell = handed_in.get(grade_id)
             tests.append({
-                "grade_id": grade.name,
+                "grade_id": grade_id,
                 "score": float(grade.score),
                 "max_score": float(grade.max_score),
-                "feedback": _feedback(cell, grade.score, grade.max_score),
+                "feedback": MISSING_CELL if cell is None else _feedback(cell, grade.score, grade.max_score),
             })
         return {
             "assignment": assignment,
@@ -110,7 +114,8 @@ def score(path: str | Path, assignment: str | None = None) -> dict:
         shutil.copyfile(path, submitted / f"{notebook}.ipynb")
         course.run(nbgrader.autograde(assignment, course.STUDENT), f"autograde {path.name}")
         autograded = scratch / "autograded" / course.STUDENT / assignment / f"{notebook}.ipynb"
-        return test_results(autograded, cfg.CourseDirectory.db_url, assignment, course.STUDENT)
+        source = course.ROOT / "solutions" / assignment / f"{notebook}.ipynb"
+        return test_results(autograded, source, cfg.CourseDirectory.db_url, assignment, course.STUDENT)
 
 
 def format_text(result: dict) -> str:

@@ -101,6 +101,21 @@ def test_a_crash_or_a_hang_costs_only_the_tests_it_breaks(variant, tmp_path, mon
             assert test["score"] == test["max_score"], test
 
 
+def test_a_deleted_test_cell_is_listed_with_zero_points(tmp_path):
+    case = CASES[0]
+    solution, release = _paths(case)
+    nb = make_submission(nbformat.read(release, as_version=4), nbformat.read(solution, as_version=4))
+    victim = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+    nb.cells.remove(victim)
+    nbformat.write(nb, tmp_path / f"{case.NOTEBOOK}.ipynb")
+    result = score(tmp_path / f"{case.NOTEBOOK}.ipynb")
+    tests = {t["grade_id"]: t for t in result["tests"]}
+    gone = tests[victim.metadata["nbgrader"]["grade_id"]]
+    assert gone["score"] == 0 and "missing" in gone["feedback"]
+    assert result["score"] == result["max_score"] - gone["max_score"]
+    assert all(t["score"] == t["max_score"] for t in result["tests"] if t is not gone)
+
+
 def test_score_cli_json_and_text_and_leaves_the_course_untouched():
     case = CASES[0]
     solution, _ = _paths(case)
