@@ -2,7 +2,8 @@
 
 - :class:`RobustExecute` keeps grading a notebook whose kernel dies (``os._exit``, a segfault,
   running out of memory): nbgrader alone drops the whole notebook, so one crash would cost
-  every point. Here it costs the cell that crashed.
+  every point. Here it costs the cell that crashed. It also gives every test cell freshly
+  loaded checks, so patching them from an answer cell gains nothing.
 - :class:`HideHiddenTests` keeps hidden tests out of the feedback students get.
 """
 
@@ -15,6 +16,15 @@ from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, Execute
 
+# Run in the grading kernel before each test cell (see RobustExecute).
+FORGET_CHECKS = """\
+import sys as _sys
+for _name in [n for n in _sys.modules if n == "utils.checks" or n.startswith("utils.checks.")]:
+    del _sys.modules[_name]
+if "utils" in _sys.modules:
+    vars(_sys.modules["utils"]).pop("checks", None)
+del _sys
+"""
 HIDDEN_NOTE = "# (hidden tests ran here; their messages are in the output below)"
 KERNEL_DIED = ("the Python kernel died while running this cell (a call to os._exit or "
                "sys.exit from a thread, a crash in native code, or too much memory); the "
@@ -22,17 +32,25 @@ KERNEL_DIED = ("the Python kernel died while running this cell (a call to os._ex
 
 
 class RobustExecute(Execute):
-    """nbgrader's ``Execute``, but a dead kernel fails only the cell it died in.
+    """nbgrader's ``Execute``, but a dead kernel fails only the cell it died in, and every
+    test cell imports fresh checks.
 
-    The cell gets an error output (so a test cell scores 0, as for any failure); then a
-    fresh kernel starts and the earlier answer and set-up cells run again in it, to restore
-    the state later cells rely on. Test cells, cells that failed and the cell that crashed
-    are not replayed: they define nothing later cells may use, and replaying a cell that
-    hung or crashed would only cost its time again.
+    After a crash, the cell gets an error output (so a test cell scores 0, as for any
+    failure); then a fresh kernel starts and the earlier answer and set-up cells run again in
+    it, to restore the state later cells rely on. Test cells, cells that failed and the cell
+    that crashed are not replayed: they define nothing later cells may use, and replaying a
+    cell that hung or crashed would only cost its time again.
+
+    Before each test cell, the kernel forgets the modules of ``utils.checks``, so the test's
+    own ``from utils.checks import ...`` loads them from disk: an answer cell that patched
+    them has patched a copy no test uses.
     """
 
     def preprocess_cell(self, cell, resources, index):
         try:
+            if utils.is_grade(cell) and cell.cell_type == "code":
+                self._run_quietly(NotebookNode(cell_type="code", source=FORGET_CHECKS,
+                                               metadata={}, outputs=[]), index)
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self.log.warning("Kernel died in cell %d; restarting and replaying earlier cells", index)
@@ -41,6 +59,14 @@ class RobustExecute(Execute):
             self._restart_kernel()
             self._replay(index)
             return cell, self.resources
+
+    def _run_quietly(self, cell, index):
+        """Run ``cell`` (a copy or a scratch cell) in the kernel without a trace in the notebook."""
+        original = self.nb.cells[index]
+        try:
+            self.execute_cell(cell, index, store_history=False)
+        finally:  # nbclient puts the executed cell into the notebook at its index
+            self.nb.cells[index] = original
 
     def _restart_kernel(self):
         self._cleanup_kernel()
@@ -54,7 +80,7 @@ class RobustExecute(Execute):
             if cell.cell_type != "code" or utils.is_grade(cell) or failed:
                 continue
             try:
-                self.execute_cell(copy.deepcopy(cell), index, store_history=False)
+                self._run_quietly(copy.deepcopy(cell), index)
             except DeadKernelError:  # it crashes in a fresh kernel too: go on without its state
                 self._restart_kernel()
 

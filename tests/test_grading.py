@@ -85,8 +85,15 @@ HANG = Variant("train_perceptron", "def train_perceptron(model, X, y, lr=0.1, ep
                ("test_train_perceptron", "test_blobs"), "running too long")
 
 
-@pytest.mark.parametrize("variant", [CRASH, HANG], ids=["crash", "hang"])
-def test_a_crash_or_a_hang_costs_only_the_tests_it_breaks(variant, tmp_path, monkeypatch):
+PATCH = Variant("step", "def step(z):\n    return z > 0\n\nimport utils.checks, utils.checks.assertions\n"
+                "for _module in (utils.checks, utils.checks.assertions):\n"
+                "    _module.expect_close = _module.expect_runs = _module.expect_dtype = "
+                "lambda *args, **kwargs: None\n",
+                "cheat: patches the checks' module", ("test_step",), "")
+
+
+@pytest.mark.parametrize("variant", [CRASH, HANG, PATCH], ids=["crash", "hang", "patch"])
+def test_a_crash_a_hang_or_a_cheat_costs_only_the_tests_it_breaks(variant, tmp_path, monkeypatch):
     monkeypatch.setenv("MLP_COURSE_CELL_TIMEOUT", "10")
     case = next(c for c in CASES if c.ASSIGNMENT == "01_perceptron")
     solution, release = _paths(case)
