@@ -19,7 +19,7 @@ import nbformat
 
 from grader import course
 from grader.cases import all_cases
-from grader.variants import make_submission
+from grader.variants import grade_id, is_solution, make_submission
 
 STUDENTS = ("alice", "bob", "carol")
 
@@ -40,8 +40,7 @@ def example_submissions(root: Path = course.ROOT) -> dict[Path, nbformat.Noteboo
         name = f"{case.NOTEBOOK}.ipynb"
         solution = nbformat.read(root / "solutions" / case.ASSIGNMENT / name, as_version=4)
         release = nbformat.read(root / "notebooks" / case.ASSIGNMENT / name, as_version=4)
-        answered = [c for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution")]
-        every_answer = [c.metadata["nbgrader"]["grade_id"] for c in answered]
+        every_answer = [grade_id(c) for c in solution.cells if is_solution(c)]
         hand_ins = {
             "alice": make_submission(release, solution),
             "bob": make_submission(release, solution, bobs_bugs(case.VARIANTS)),

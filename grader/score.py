@@ -12,8 +12,10 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_grade
 
 from grader import course
+from grader.variants import grade_id
 
 TIMEOUT_NOTE = "the cell was stopped after running too long (an endless loop, or far too slow)"
 MISSING_CELL = "this test's cell is missing from the notebook (deleted?), so it scores 0"
@@ -30,19 +32,17 @@ def test_results(autograded: Path, source: Path, gradebook_url: str, assignment:
     """
     from nbgrader.api import Gradebook
 
-    handed_in = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell
-                 for cell in nbformat.read(autograded, as_version=4).cells}
-    order = [cell.metadata["nbgrader"]["grade_id"] for cell in nbformat.read(source, as_version=4).cells
-             if cell.metadata.get("nbgrader", {}).get("grade")]
+    handed_in = {grade_id(cell): cell for cell in nbformat.read(autograded, as_version=4).cells}
+    order = [grade_id(cell) for cell in nbformat.read(source, as_version=4).cells if is_grade(cell)]
     with Gradebook(gradebook_url) as gb:
         submission = gb.find_submission_notebook(autograded.stem, assignment, student)
         grades = {g.name: g for g in submission.grades}
         tests = []
-        for grade_id in order:
-            grade = grades[grade_id]
-            cell = handed_in.get(grade_id)
+        for test_id in order:
+            grade = grades[test_id]
+            cell = handed_in.get(test_id)
             tests.append({
-                "grade_id": grade_id,
+                "grade_id": test_id,
                 "score": float(grade.score),
                 "max_score": float(grade.max_score),
                 "feedback": MISSING_CELL if cell is None else _feedback(cell, grade.score, grade.max_score),

@@ -5,7 +5,7 @@ end-to-end grading of a representative few is in test_grading.py."""
 import pytest
 
 from grader.cases import all_cases
-from grader.variants import apply_variants
+from grader.variants import apply_variants, grade_id
 from tests.inprocess import read, run_cells
 
 CASES = [(case, variant) for case in all_cases() for variant in case.VARIANTS]
@@ -19,8 +19,10 @@ def _solution(case):
     "case, variant", [c for c in CASES if c[1].is_bug],
     ids=[f"{c.ASSIGNMENT}:{v.target}:{v.description}" for c, v in CASES if v.is_bug])
 def test_bug_loses_points_on_its_test_and_is_named(case, variant):
-    last = max(variant.fails, key=lambda gid: _order(case, gid))
-    outcomes = run_cells(apply_variants(_solution(case), [variant]), stop_after=last)
+    solution = _solution(case)
+    order = [grade_id(c) for c in solution.cells]
+    last = max(variant.fails, key=lambda gid: order.index(gid) if gid in order else -1)
+    outcomes = run_cells(apply_variants(solution, [variant]), stop_after=last)
     for gid in variant.fails:
         assert gid in outcomes, f"{gid} is not a test cell of {case.NOTEBOOK}"
         assert not outcomes[gid].passed, f"{variant.description}: {gid} still passes"
@@ -44,8 +46,3 @@ def test_solution_runs_every_cell_and_passes_every_test_in_process(case):
     assert outcomes, "the notebook has no test cells"
     failed = {gid: o.message for gid, o in outcomes.items() if not o.passed}
     assert not failed, failed
-
-
-def _order(case, gid):
-    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in _solution(case).cells]
-    return ids.index(gid) if gid in ids else -1

@@ -70,13 +70,17 @@ def _to_array(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+def _raise(what: str, detail: str = "", hint: str | None = None) -> None:
+    """Raise the failure ``what: detail``, followed by the likely mistake if one is known."""
+    message = f"{what}: {detail}" if detail else what
+    if hint:
+        message += f"\nLikely mistake: {hint}"
+    raise CheckFailure(message)
+
+
 def _fail(what: str, detail: str, got: Any = None, mistakes: Mistakes = None,
           match: Callable[[Any, Any], bool] | None = None) -> None:
-    message = f"{what}: {detail}"
-    mistake = _likely_mistake(got, mistakes, match)
-    if mistake:
-        message += f"\nLikely mistake: {mistake}"
-    raise CheckFailure(message)
+    _raise(what, detail, _likely_mistake(got, mistakes, match))
 
 
 def _likely_mistake(got: Any, mistakes: Mistakes,
@@ -95,7 +99,7 @@ def _likely_mistake(got: Any, mistakes: Mistakes,
 
 
 def _returned_none(what: str) -> None:
-    raise CheckFailure(f"{what}: got None. Is a `return` statement missing?")
+    _raise(what, "got None. Is a `return` statement missing?")
 
 
 # ----------------------------------------------------------------------------- values
@@ -163,10 +167,7 @@ def _equal(a: Any, b: Any) -> bool:
 def expect(condition: bool, what: str, detail: str = "", *, hint: str | None = None) -> None:
     """A property that must hold, e.g. ``expect(0 <= acc <= 1, "accuracy", f"got {acc}")``."""
     if not condition:
-        message = f"{what}: {detail}" if detail else what
-        if hint:
-            message += f"\nLikely mistake: {hint}"
-        raise CheckFailure(message)
+        _raise(what, detail, hint)
 
 
 # ----------------------------------------------------------------------------- structure
@@ -204,10 +205,7 @@ def expect_dtype(got: Any, kind: str, what: str, *, hint: str | None = None) -> 
         dtype = np.asarray(got).dtype
         k, dtype_name = dtype.kind, str(dtype)
     if not accepts(k):
-        message = f"{what}: expected {name} values, got dtype {dtype_name}"
-        if hint:
-            message += f"\nLikely mistake: {hint}"
-        raise CheckFailure(message)
+        _raise(what, f"expected {name} values, got dtype {dtype_name}", hint)
 
 
 def expect_device(got: Any, device: Any, what: str, *, hint: str | None = None) -> None:
@@ -217,15 +215,13 @@ def expect_device(got: Any, device: Any, what: str, *, hint: str | None = None) 
     if got is None:
         _returned_none(what)
     if not isinstance(got, torch.Tensor):
-        raise CheckFailure(f"{what}: expected a torch tensor, got {type(got).__name__}")
+        _raise(what, f"expected a torch tensor, got {type(got).__name__}")
     wanted = torch.device(device)
     same = got.device.type == wanted.type and (wanted.index is None or got.device.index == wanted.index)
     if not same:
-        message = f"{what}: expected a tensor on {wanted}, got one on {got.device}"
-        message += f"\nLikely mistake: {hint}" if hint else (
-            "\nLikely mistake: a tensor was created without device=...; make new tensors "
-            "on the input's device (e.g. torch.zeros(..., device=X.device)).")
-        raise CheckFailure(message)
+        _raise(what, f"expected a tensor on {wanted}, got one on {got.device}", hint or (
+            "a tensor was created without device=...; make new tensors "
+            "on the input's device (e.g. torch.zeros(..., device=X.device))."))
 
 
 # ----------------------------------------------------------------------------- calling
@@ -242,16 +238,13 @@ def expect_runs(fn: Callable, *args: Any, what: str, hints: Mapping[str, str] | 
     except CheckFailure:
         raise
     except NotImplementedError:
-        raise CheckFailure(f"{what}: not answered yet; replace `raise NotImplementedError()` "
-                           "with your code.") from None
+        failure = "not answered yet; replace `raise NotImplementedError()` with your code."
+        hint = None
     except Exception as exc:  # any crash in student code is a failed check, not a broken test
         text = f"{type(exc).__name__}: {exc}"
-        message = f"{what}: raised {text}{_where(exc)}"
-        for needle, sentence in (hints or {}).items():
-            if needle in text:
-                message += f"\nLikely mistake: {sentence}"
-                break
-        raise CheckFailure(message) from None
+        failure = f"raised {text}{_where(exc)}"
+        hint = next((sentence for needle, sentence in (hints or {}).items() if needle in text), None)
+    _raise(what, failure, hint)
 
 
 def _where(exc: BaseException) -> str:
@@ -278,10 +271,7 @@ def expect_no_warnings(fn: Callable, *args: Any, what: str, hint: str | None = N
             result = expect_runs(fn, *args, what=what, **kwargs)
     runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)]
     if runtime:
-        message = f"{what}: emitted a warning: {runtime[0].message}"
-        if hint:
-            message += f"\nLikely mistake: {hint}"
-        raise CheckFailure(message)
+        _raise(what, f"emitted a warning: {runtime[0].message}", hint)
     return result
 
 
