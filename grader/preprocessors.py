@@ -4,6 +4,8 @@
   running out of memory): nbgrader alone drops the whole notebook, so one crash would cost
   every point. Here it costs the cell that crashed. It also gives every test cell freshly
   loaded checks, so patching them from an answer cell gains nothing.
+  Cells tagged ``demo`` (ungraded demonstrations: full training runs, experiments) are not
+  run during grading: no test depends on them, and they would cost minutes per student.
 - :class:`HideHiddenTests` keeps hidden tests out of the feedback students get.
 """
 
@@ -15,6 +17,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, Execute
+from traitlets import Bool
 
 # Run in the grading kernel before each test cell (see RobustExecute).
 FORGET_CHECKS = """\
@@ -25,6 +28,9 @@ if "utils" in _sys.modules:
     vars(_sys.modules["utils"]).pop("checks", None)
 del _sys
 """
+DEMO_TAG = "demo"
+DEMO_NOTE = ("(an ungraded demonstration: not run during grading, so that grading stays fast; "
+             "it runs in your own notebook)\n")
 HIDDEN_NOTE = "# (hidden tests ran here; their messages are in the output below)"
 KERNEL_DIED = ("the Python kernel died while running this cell (a call to os._exit or "
                "sys.exit from a thread, a crash in native code, or too much memory); the "
@@ -44,9 +50,19 @@ class RobustExecute(Execute):
     Before each test cell, the kernel forgets the modules of ``utils.checks``, so the test's
     own ``from utils.checks import ...`` loads them from disk: an answer cell that patched
     them has patched a copy no test uses.
+
+    Cells tagged ``demo`` are skipped unless ``run_demos`` is set. Only plain cells can be
+    skipped, never a test or an answer cell, so a student who tags a cell ``demo`` can at most
+    skip set-up that their own tests then lack.
     """
 
+    run_demos = Bool(False, help="Run the cells tagged 'demo' too (ungraded demonstrations)."
+                     ).tag(config=True)
+
     def preprocess_cell(self, cell, resources, index):
+        if self._skipped(cell):
+            cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=DEMO_NOTE)]
+            return cell, resources
         try:
             if utils.is_grade(cell) and cell.cell_type == "code":
                 self._run_quietly(NotebookNode(cell_type="code", source=FORGET_CHECKS,
@@ -59,6 +75,10 @@ class RobustExecute(Execute):
             self._restart_kernel()
             self._replay(index)
             return cell, self.resources
+
+    def _skipped(self, cell) -> bool:
+        return (not self.run_demos and is_demo(cell)
+                and not utils.is_grade(cell) and not utils.is_solution(cell))
 
     def _run_quietly(self, cell, index):
         """Run ``cell`` (a copy or a scratch cell) in the kernel without a trace in the notebook."""
@@ -77,12 +97,17 @@ class RobustExecute(Execute):
     def _replay(self, stop):
         for index, cell in enumerate(self.nb.cells[:stop]):
             failed = any(o.output_type == "error" for o in cell.get("outputs", []))
-            if cell.cell_type != "code" or utils.is_grade(cell) or failed:
+            if cell.cell_type != "code" or utils.is_grade(cell) or failed or self._skipped(cell):
                 continue
             try:
                 self._run_quietly(copy.deepcopy(cell), index)
             except DeadKernelError:  # it crashes in a fresh kernel too: go on without its state
                 self._restart_kernel()
+
+
+def is_demo(cell) -> bool:
+    """Whether ``cell`` is tagged as an ungraded demonstration."""
+    return cell.cell_type == "code" and DEMO_TAG in cell.get("metadata", {}).get("tags", [])
 
 
 class HideHiddenTests(ClearHiddenTests):

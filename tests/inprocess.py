@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 
+from grader.preprocessors import is_demo
 from grader.variants import grade_id
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,13 +30,17 @@ def is_test(cell) -> bool:
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
-def run_cells(nb, stop_after: str | None = None, every_cell: bool = False) -> dict[str, Outcome]:
+def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
+              run_demos: bool | None = None) -> dict[str, Outcome]:
     """Execute ``nb``'s code cells; return ``{grade_id: Outcome}`` for its test cells
     (for all its code cells if ``every_cell``).
 
     Stops after the test cell ``stop_after`` when given (later cells are often slow
-    training runs that a variant of an early function does not need).
+    training runs that a variant of an early function does not need). Cells tagged ``demo``
+    are skipped, as autograde skips them, unless ``run_demos`` (default: ``every_cell``).
     """
+    if run_demos is None:
+        run_demos = every_cell
     import matplotlib
 
     matplotlib.use("Agg")
@@ -45,7 +50,7 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False) -> di
     outcomes: dict[str, Outcome] = {}
     try:
         for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
+            if cell.cell_type != "code" or (is_demo(cell) and not run_demos):
                 continue
             code = compile(cell.source, f"<cell {index}>", "exec")
             try:
