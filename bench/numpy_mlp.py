@@ -23,13 +23,10 @@ import argparse
 import contextlib
 import time
 import warnings
-from pathlib import Path
 
-import nbformat
 import numpy as np
+from solution_code import solution_namespace
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "solutions" / "02_numpy_mlp" / "numpy_mlp.ipynb"
 # The cells that define MLP and everything it calls, by grade_id (the first one holds the imports).
 CELLS = ("imports", "relu", "sigmoid", "tanh", "softmax", "cross_entropy",
          "softmax_cross_entropy_backward", "MLP")
@@ -42,15 +39,7 @@ TARGET_RATIO, TARGET_ACCURACY = 0.6, 0.975
 
 def solution_mlp():
     """The ``MLP`` class defined by the solution notebook's cells."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells if c.cell_type == "code"}
-    missing = [gid for gid in CELLS if gid not in by_id]
-    if missing:
-        raise SystemExit(f"{NOTEBOOK} has no code cells with grade_id {missing}")
-    namespace: dict = {"__name__": "numpy_mlp_solution"}
-    for gid in CELLS:
-        exec(compile(by_id[gid].source, f"<{NOTEBOOK.name}:{gid}>", "exec"), namespace)
-    return namespace["MLP"]
+    return solution_namespace("02_numpy_mlp", "numpy_mlp", CELLS)["MLP"]
 
 
 def train_ours(MLP, X, y, X_test, y_test, seed, batch_size=OUR_BATCH_SIZE, lr=OUR_LR):

@@ -1,6 +1,7 @@
 """End to end through nbgrader (a kernel per notebook): the promises of `grader score` and the
 batch pipeline, and a representative few variants per assignment graded for real."""
 
+import copy
 import html
 import json
 import os
@@ -106,6 +107,25 @@ def test_a_crash_a_hang_or_a_cheat_costs_only_the_tests_it_breaks(variant, tmp_p
             assert test["score"] == 0 and variant.hint in test["feedback"], test
         else:  # earlier tests, and later ones that need the state from before the crash
             assert test["score"] == test["max_score"], test
+
+
+def test_demo_cells_are_not_run_when_grading_but_a_test_cell_tagged_demo_is(tmp_path):
+    case = next(c for c in CASES if c.ASSIGNMENT == "01_perceptron")
+    solution, release = _paths(case)
+    bug = next(v for v in case.VARIANTS if v.is_bug)
+    plain = make_submission(nbformat.read(release, as_version=4), nbformat.read(solution, as_version=4), [bug])
+    tagged = copy.deepcopy(plain)
+    for cell in tagged.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == bug.fails[0]:
+            cell.metadata["tags"] = ["demo"]          # a student's attempt to skip a test
+    tagged.cells.insert(2, nbformat.v4.new_code_cell("import time\ntime.sleep(3600)", metadata={"tags": ["demo"]}))
+    results = {}
+    for name, nb in (("plain", plain), ("tagged", tagged)):
+        (tmp_path / name).mkdir()
+        nbformat.write(nb, tmp_path / name / f"{case.NOTEBOOK}.ipynb")
+        results[name] = score(tmp_path / name / f"{case.NOTEBOOK}.ipynb")
+    assert results["tagged"] == results["plain"], "the hanging demo cell was run, or the tagged test skipped"
+    assert next(t for t in results["plain"]["tests"] if t["grade_id"] == bug.fails[0])["score"] == 0
 
 
 def test_a_deleted_test_cell_is_listed_with_zero_points(tmp_path):

@@ -76,3 +76,15 @@ def test_apply_variant_prefers_the_answer_cell():
     with pytest.raises(KeyError):
         apply_variants(nb, [Variant("missing", "def missing(): pass", "x")])
     assert isinstance(out, nbformat.NotebookNode)
+
+
+def test_in_process_runs_skip_demo_cells_as_autograde_does():
+    from tests.inprocess import run_cells
+
+    nb = _nb(("x = 1", "setup", False), ("raise RuntimeError('a slow demo')", "demo", False),
+             ("assert x == 1", "test_x", False))
+    nb.cells[1].metadata["tags"] = ["demo"]
+    nb.cells[2].metadata["nbgrader"]["grade"] = True
+    assert run_cells(nb)["test_x"].passed
+    everything = run_cells(nb, every_cell=True)
+    assert not everything["demo"].passed, "a full run (the solution's own check) runs the demos too"

@@ -271,6 +271,15 @@ def evaluate_accuracy(net_fn, data_iter):
             size = size or len(y)
     return correct / (batches * size)
 ''', "evaluate_accuracy divides by batches × batch size", ("test_evaluate_accuracy",), "last batch is smaller"),
+    Variant("evaluate_accuracy", '''
+def evaluate_accuracy(net_fn, data_iter):
+    predictions, labels = torch.tensor([], dtype=torch.long), torch.tensor([], dtype=torch.long)
+    with torch.no_grad():
+        for X, y in data_iter:
+            predictions = torch.cat([predictions, net_fn(X).argmax(dim=1)])
+            labels = torch.cat([labels, y])
+    return (predictions == labels).float().mean().item()
+''', "evaluate_accuracy collects predictions in CPU tensors", ("test_evaluate_accuracy",), "created on the CPU"),
     # ------------------------------------------------------------------ bugs: training
     Variant("train_epoch", '''
 def train_epoch(net_fn, train_iter, loss_fn, updater):
@@ -384,8 +393,8 @@ def init_params(num_inputs, num_hiddens, num_outputs, device=None):
 ''', "init_params with nn.init and nn.Parameter, returned as a tuple"),
     Variant("relu", '''
 def relu(X):
-    return X * (X > 0)
-''', "relu as a mask product"),
+    return torch.maximum(X, torch.zeros_like(X))
+''', "relu with torch.maximum and zeros_like"),
     Variant("relu", '''
 def relu(X):
     return torch.where(X > 0, X, torch.zeros_like(X))
@@ -440,8 +449,8 @@ def sgd(params, lr):
     with torch.no_grad():
         for p in params:
             p.sub_(lr * p.grad)
-            p.grad = None
-''', "sgd with sub_ and grad = None"),
+            p.grad.zero_()
+''', "sgd with sub_ and grad.zero_()"),
     Variant("sgd", '''
 def sgd(params, lr):
     for p in params:
@@ -478,6 +487,15 @@ def evaluate_accuracy(net_fn, data_iter):
     results = [(accuracy(net_fn(X), y), len(y)) for X, y in data_iter]
     return sum(r for r, _ in results) / sum(n for _, n in results)
 ''', "evaluate_accuracy decorated with @torch.no_grad()"),
+    Variant("evaluate_accuracy", '''
+def evaluate_accuracy(net_fn, data_iter):
+    predictions, labels = [], []
+    with torch.no_grad():
+        for X, y in data_iter:
+            predictions.append(net_fn(X).argmax(dim=1))
+            labels.append(y)
+    return (torch.cat(predictions) == torch.cat(labels)).double().mean().item()
+''', "evaluate_accuracy concatenating predictions on their own device"),
     Variant("train_epoch", '''
 def train_epoch(net_fn, train_iter, loss_fn, updater):
     loss_sum = torch.zeros(())

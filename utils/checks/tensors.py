@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from utils.checks.assertions import _raise, expect_runs, show
+from utils.checks.assertions import CheckFailure, _raise, expect_runs, show
 
 __all__ = [
     "DEVICE_HINT",
@@ -35,14 +35,19 @@ __all__ = [
     "forbidding",
     "on_meta",
     "expect_runs_on_meta",
+    "expect_device_consistent",
     "ForbiddenCall",
 ]
 
 DEVICE_HINT = ("a tensor was created on the CPU inside the function: make new tensors on the "
                "input's device, e.g. torch.zeros(..., device=X.device) or torch.zeros_like(X)")
 # Pieces of torch's error messages that mean "two tensors on different devices": for expect_runs.
-DEVICE_ERRORS = {"same device": DEVICE_HINT, "meta": DEVICE_HINT,
+DEVICE_ERRORS = {"same device": DEVICE_HINT, "expected device": DEVICE_HINT,
                  "device type": DEVICE_HINT}
+# ... and those that mean "this needs the data, which a meta tensor does not have" (.item(),
+# float(), .tolist(), .cpu(), .numpy()): where a run on the meta device has to stop.
+_NEEDS_DATA = ("cannot be called on meta tensors", "Cannot copy out of meta tensor",
+               "can't convert meta device")
 
 
 def grading_devices() -> list[torch.device]:
@@ -201,3 +206,27 @@ def expect_runs_on_meta(fn: Callable, *args: Any, what: str, **kwargs: Any) -> A
     inside it fails with :data:`DEVICE_HINT`."""
     return expect_runs(fn, *on_meta(list(args)), what=f"{what} on the meta device",
                        hints=DEVICE_ERRORS, **on_meta(kwargs))
+
+
+def expect_device_consistent(fn: Callable, *args: Any, what: str) -> None:
+    """Run ``fn`` on ``meta`` copies of its tensor arguments and fail if it mixes devices.
+
+    For functions that return Python numbers (an accuracy, a mean loss): a meta tensor has no
+    values, so such a run must stop where the function reads one (``.item()``, ``float()``),
+    and that stop counts as a pass. Everything computed before it ran on the arguments'
+    device, or torch would have raised "not on the expected device", which fails the check.
+    (A CPU tensor that only meets the meta ones in a matrix product is not detected there;
+    the tests on ``cuda`` catch it where a GPU is present.)
+    """
+    try:
+        fn(*on_meta(list(args)))
+    except CheckFailure:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- classify whatever the student's code raised
+        text = f"{type(exc).__name__}: {exc}"
+        if any(needle in text for needle in _NEEDS_DATA):
+            return
+        hint = next((h for needle, h in DEVICE_ERRORS.items() if needle in text), None)
+        if hint is None:
+            return  # not a device problem: the tests on real data report it
+        _raise(f"{what} on the meta device", f"raised {text}", hint)

@@ -96,13 +96,13 @@ def expect_init_statistics(params, what: str) -> None:
         # Sampling error of the std of n normal draws is about std / sqrt(2n); allow 6 of them.
         slack = 6 * 0.01 / math.sqrt(2 * n)
         hint = None
-        if abs(std - 1) < 0.1:
+        if std == 0:
+            hint = "the weights are all equal: they must be random, or every hidden unit learns the same thing"
+        elif abs(std - 1) < 0.1:
             hint = "the weights have standard deviation 1: scale torch.randn(...) by 0.01"
         elif mean > 0.002 and std < 0.005:
             hint = ("the weights are uniform in [0, 0.01) (torch.rand): draw them from a normal "
                     "distribution, torch.randn(...) * 0.01")
-        elif std == 0:
-            hint = "the weights are all equal: they must be random, or every hidden unit learns the same thing"
         if not abs(std - 0.01) <= slack or hint:
             _raise(what, f"{name} should be drawn from N(0, 0.01²); its values have standard "
                    f"deviation {std:.4g} and mean {mean:.3g}", hint)

@@ -1,0 +1,123 @@
+"""Benchmark: notebook 03's training loop on Fashion-MNIST, against the seeds' input pipeline and
+against the machine's matrix-multiply rate.
+
+Prints, in one run on this machine (784-256-10, batch 256, SGD lr 0.1, standardised inputs):
+- seconds per epoch with torchvision's ``DataLoader`` + ``ToTensor`` (+ ``Normalize``), the seeds'
+  pipeline, and with the course's in-memory ``ArrayLoader``; their ratio (target >= 10x);
+- the achieved GFLOP/s of the course's training loop, counting the five matrix products of each
+  step (forward ``X W1``, ``H W2``; backward ``H^T dO``, ``dO W2^T``, ``X^T dZ``), against the
+  rate of plain ``torch.mm`` calls of the same shapes in the same run (target >= 70 %);
+- the test accuracy after 10 epochs (target >= 0.85).
+
+The training functions are the solution notebook's own cells (``bench/solution_code.py``).
+
+    python bench/torch_pipeline.py             # torch's default thread count
+    python bench/torch_pipeline.py --threads 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from solution_code import solution_namespace
+from torch.utils.data import DataLoader
+from torchvision.transforms import Compose, Normalize, ToTensor
+
+from utils.data import ArrayLoader, fashion_mnist_dataset, load_fashion_mnist
+
+CELLS = ("imports", "init_params", "relu", "net", "softmax", "cross_entropy", "sgd", "accuracy",
+         "train_epoch", "train")
+SIZES, BATCH, LR, EPOCHS = (784, 256, 10), 256, 0.1, 10
+TARGET_SPEEDUP, TARGET_MATMUL_SHARE, TARGET_ACCURACY = 10, 0.70, 0.85
+
+
+def step_flops(batch: int) -> int:
+    """Multiply-adds x 2 of one training step's matrix products for a batch of ``batch``."""
+    n_in, n_hidden, n_out = SIZES
+    forward = n_in * n_hidden + n_hidden * n_out
+    backward = n_hidden * n_out * 2 + n_in * n_hidden          # dW2, dH; dW1 (no dX: X is data)
+    return 2 * batch * (forward + backward)
+
+
+def batch_sizes(n: int) -> list[int]:
+    return [min(BATCH, n - start) for start in range(0, n, BATCH)]
+
+
+def matmul_seconds(n: int, repeats: int) -> float:
+    """Best time of ``repeats`` runs of one epoch's matrix products as bare ``torch.mm`` calls."""
+    n_in, n_hidden, n_out = SIZES
+    W1, W2 = torch.randn(n_in, n_hidden), torch.randn(n_hidden, n_out)
+    shapes = {}
+    for b in set(batch_sizes(n)):
+        shapes[b] = (torch.randn(b, n_in), torch.randn(b, n_hidden), torch.randn(b, n_out))
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for b in batch_sizes(n):
+            X, H, dO = shapes[b]
+            torch.mm(X, W1), torch.mm(H, W2)                       # forward
+            torch.mm(H.T, dO), torch.mm(dO, W2.T), torch.mm(X.T, H)  # backward
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def epoch_seconds(ns: dict, batches, repeats: int = 1) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        params = ns["init_params"](*SIZES)
+        start = time.perf_counter()
+        ns["train_epoch"](lambda X: ns["net"](X, params), batches(),
+                          lambda O, y: ns["cross_entropy"](ns["softmax"](O), y), lambda: ns["sgd"](params, LR))
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    parser.add_argument("--repeats", type=int, default=3, help="best of this many epochs (course, matmul)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    ns = solution_namespace("03_torch_scratch", "torch_scratch", CELLS)
+    torch.set_num_threads(args.threads or torch.get_num_threads())
+    X, y = load_fashion_mnist("train")                  # (60000, 28, 28), (60000,)
+    X_test, y_test = load_fashion_mnist("test")
+    mean, std = X.mean(), X.std()
+    X, X_test = (X - mean) / std, (X_test - mean) / std
+    X, y, X_test, y_test = (torch.from_numpy(a) for a in (X, y, X_test, y_test))
+
+    dataset = fashion_mnist_dataset(train=True, transform=Compose([ToTensor(), Normalize(float(mean), float(std))]))
+    seeds = epoch_seconds(ns, lambda: DataLoader(dataset, batch_size=BATCH, shuffle=True))
+    course = epoch_seconds(ns, lambda: ArrayLoader(X, y, BATCH, seed=0), args.repeats)
+    mm = matmul_seconds(len(X), args.repeats)
+    flops = sum(step_flops(b) for b in batch_sizes(len(X)))
+
+    torch.manual_seed(0)
+    params = ns["init_params"](*SIZES)
+    start = time.perf_counter()
+    history = ns["train"](lambda X_: ns["net"](X_, params), ArrayLoader(X, y, BATCH, seed=0),
+                          ArrayLoader(X_test, y_test, 1000, shuffle=False),
+                          lambda O, y_: ns["cross_entropy"](ns["softmax"](O), y_), EPOCHS, lambda: ns["sgd"](params, LR))
+    ten_epochs = time.perf_counter() - start
+    accuracy = history["test_acc"][-1]
+
+    speedup, share = seeds / course, mm / course
+    print(f"Fashion-MNIST 784-256-10, batch {BATCH}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"  DataLoader + ToTensor (seeds): {seeds:7.2f} s per epoch")
+    print(f"  ArrayLoader (course):          {course:7.2f} s per epoch   -> {speedup:5.1f}x faster "
+          f"(target >= {TARGET_SPEEDUP}x)")
+    print(f"  course training loop:          {flops / course / 1e9:7.1f} GFLOP/s")
+    print(f"  bare torch.mm, same shapes:    {flops / mm / 1e9:7.1f} GFLOP/s   -> loop at {share:.0%} of it "
+          f"(target >= {TARGET_MATMUL_SHARE:.0%})")
+    print(f"  10 epochs: {ten_epochs:.1f} s, test accuracy {accuracy:.4f} (target >= {TARGET_ACCURACY})")
+    ok = speedup >= TARGET_SPEEDUP and share >= TARGET_MATMUL_SHARE and accuracy >= TARGET_ACCURACY
+    print(f"  targets: {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
