@@ -15,6 +15,7 @@ running ``dot``; where that program is missing, drawing would fail with an error
 from __future__ import annotations
 
 import shutil
+import warnings
 from collections.abc import Iterable, Mapping
 
 __all__ = ["dot_available", "draw_graph", "INSTALL_GRAPHVIZ"]
@@ -44,9 +45,12 @@ def draw_graph(output, params: Mapping | Iterable | None = None):
         The graph when ``dot`` is installed (the last expression of a cell is drawn). Otherwise
         None, after printing one line that says why and the graph's DOT source.
     """
-    from torchviz import make_dot
+    with warnings.catch_warnings():
+        # torchviz 0.0.3 compares versions with distutils' LooseVersion, which warns.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from torchviz import make_dot
 
-    graph = make_dot(output, params=dict(params) if params is not None else None)
+        graph = make_dot(output, params=dict(params) if params is not None else None)
     if dot_available():
         return graph
     print(f"Graphviz's `dot` program is not installed, so here is the graph as DOT text; "

@@ -248,7 +248,8 @@ class BatchLoader:
 
 def _blobs(n: int, d_in: int = 4, n_classes: int = 3, seed: int = 0, spread: float = 1.0):
     """``X (n, d_in)`` float32 around one centre per class, ``y (n,)`` int64."""
-    generator = torch.Generator().manual_seed(seed)
+    # Offset from ProbeNet's seeds: the same stream would make its weights point at the centres.
+    generator = torch.Generator().manual_seed(1000 + seed)
     centres = 2.0 * torch.randn(n_classes, d_in, generator=generator)
     y = torch.arange(n) % n_classes
     y = y[torch.randperm(n, generator=generator)]
@@ -461,16 +462,18 @@ def parameter_count(d_in: int, hidden_dims: Sequence[int], d_out: int) -> int:
 def count_mistakes(d_in: int, hidden_dims: Sequence[int], d_out: int) -> dict:
     dims = [d_in, *hidden_dims, d_out]
     full = parameter_count(d_in, hidden_dims, d_out)
-    return {
+    mistakes = {
         "the model has no registered parameters: layers kept in a plain Python list or dict are "
         "invisible to PyTorch; use nn.ModuleList, nn.Sequential or one attribute per layer": 0,
         "the linear layers have no biases": sum(a * b for a, b in zip(dims[:-1], dims[1:])),
         "the output layer (last hidden size -> d_out) is missing": full - dims[-2] * d_out - d_out,
-        "only the first hidden size is used: there is one hidden layer per entry of hidden_dims":
-            parameter_count(d_in, hidden_dims[:1], d_out),
         "there is a layer too many: the layers go d_in -> hidden_dims[0] -> ... -> hidden_dims[-1] "
         "-> d_out": full + dims[-2] * dims[-2] + dims[-2],
     }
+    if len(hidden_dims) > 1:
+        mistakes["only the first hidden size is used: there is one hidden layer per entry of "
+                 "hidden_dims"] = parameter_count(d_in, hidden_dims[:1], d_out)
+    return mistakes
 
 
 def expect_mlp_forward(model: nn.Module, X: torch.Tensor, d_in: int, hidden_dims, d_out: int,
@@ -803,14 +806,14 @@ def expect_fit_history(fit: Callable, device) -> None:
                          [0.5, 0.0, 0.25, 0.5]})
     expected_val = [_nll(m) for m in _MARGINS]
     val_loss = [_as_number(v, "history['val_loss']", "store loss.item()") for v in history["val_loss"]]
-    expect_close(val_loss, expected_val, f"history['val_loss'] returned by {_SCRIPT}", rtol=1e-4,
-                 atol=1e-5)
+    expect_close(val_loss, expected_val, f"history['val_loss'] returned by {_SCRIPT}",
+                 **_tolerance(device))
     # Training loss of epoch k: the loss on the training batch (whose labels are the other
     # class) of the parameters before its step: zeros, then the states of epochs 1, 2, 3.
     expected_train = [math.log(2)] + [_nll([-m for m in margins]) for margins in _MARGINS[:3]]
     train_loss = [_as_number(v, "history['train_loss']", _SUM_AS_TENSOR) for v in history["train_loss"]]
     expect_close(train_loss, expected_train, f"history['train_loss'] returned by {_SCRIPT} "
-                 "(each the value returned by train_epoch)", rtol=1e-4, atol=1e-5)
+                 "(each the value returned by train_epoch)", **_tolerance(device))
 
 
 def expect_best_state(fit: Callable, device) -> None:
@@ -858,13 +861,13 @@ def expect_best_state(fit: Callable, device) -> None:
               + detail, hint)
 
 
-def expect_fit_learns(fit: Callable, device, epochs: int = 3) -> None:
+def expect_fit_learns(fit: Callable, device, epochs: int = 5) -> None:
     """A real run of ``fit`` with Adam on blobs: the history has ``epochs`` entries, the loss
     falls, the validation accuracy is high, and ``best_state`` reproduces the best epoch."""
     from utils.data import ArrayLoader
 
     torch.manual_seed(0)
-    X, y = _blobs(150, seed=7, spread=0.8)
+    X, y = _blobs(150, seed=7, spread=0.5)
     model = ProbeNet(p_drop=0.1, seed=7).to(device)
     X, y = X.to(device), y.to(device)
     train_loader = ArrayLoader(X[:120], y[:120], 16, seed=0)
