@@ -29,7 +29,9 @@ How "the batches are moved to ``device``" is seen without a GPU
     work on the CPU. A ``.to(dtype)`` alone does not count as a move.
 
 Known limits: a hard-coded ``.to("cpu")`` passes on a CPU-only machine (the tests also run on
-``cuda`` where one exists, and catch it there).
+``cuda`` where one exists, and catch it there); ``torch.as_tensor(X, device=device)`` is not
+seen as a move (it bypasses ``__torch_function__``), which the notebook's wording ("move each
+batch with ``.to(device)``") steers students away from.
 """
 
 from __future__ import annotations
@@ -120,12 +122,10 @@ def _plain(t: Any) -> Any:
 
 def _names_a_device(func, args, kwargs) -> bool:
     name = getattr(func, "__name__", "")
-    if name in ("cuda", "cpu", "mps"):
+    if name in ("cuda", "cpu", "mps") or kwargs.get("device") is not None:
         return True
     if name != "to":
         return False
-    if kwargs.get("device") is not None:
-        return True
     return any(isinstance(a, (str, torch.device, torch.Tensor)) or
                (isinstance(a, int) and not isinstance(a, bool)) for a in args[1:])
 
