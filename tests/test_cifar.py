@@ -89,3 +89,33 @@ def test_online_download_goes_through_torchvision(tmp_path, monkeypatch):
 
 def test_the_offline_probe_gives_up_quickly_on_an_unreachable_host():
     assert data._online(("192.0.2.1", 9), timeout=0.2) is False    # TEST-NET-1: never routed
+
+
+def test_the_notebooks_cifar_section_runs_on_a_tiny_sample(tmp_path, monkeypatch, capsys):
+    """The solution notebook's CIFAR-10 cell, with the course's data folder pointed at a tiny
+    sample: it loads, trains the notebook's MLP with its fit, and reports an accuracy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import nbformat
+
+    from grader.variants import grade_id
+
+    _write_sample(tmp_path, per_batch=8)
+    monkeypatch.setenv("MLP_COURSE_DATA", str(tmp_path))
+    monkeypatch.setenv("MLP_COURSE_DEVICE", "cpu")
+    nb = nbformat.read(data._default_root().parent / "solutions" / "04_torch_nn" / "torch_nn.ipynb",
+                       as_version=4)
+    needed = ["imports", "MLP", "train_epoch", "evaluate", "fit", "cifar"]
+    cells = {grade_id(c): c.source for c in nb.cells if c.cell_type == "code"}
+    namespace = {"__name__": "__main__"}
+    try:
+        for gid in needed:
+            exec(compile(cells[gid], f"<cell {gid}>", "exec"), namespace)
+    finally:
+        plt.close("all")
+    out = capsys.readouterr().out
+    assert "CIFAR-10 test accuracy after 5 epochs" in out and "skipped" not in out
+    assert len(namespace["cifar_history"]["val_acc"]) == 5
+    assert namespace["X_cifar"].shape == (40, 3072)

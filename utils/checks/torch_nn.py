@@ -952,8 +952,11 @@ def _load_safely(path, what):
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # the student's file: any failure to read it is the finding
-        _fail(what, f"torch.load(path, weights_only=True) fails: {type(exc).__name__}: "
-              f"{str(exc).splitlines()[0][:200]}", _WHOLE_OBJECT)
+        # torch's message is long (and coloured); its "Unsupported global" line names the culprit.
+        culprit = next((line.strip().split(" was not")[0] for line in str(exc).splitlines()
+                        if "Unsupported global" in line), "")
+        _fail(what, f"torch.load(path, weights_only=True) refuses it ({type(exc).__name__}"
+              f"{': ' + culprit[:200] if culprit else ''})", _WHOLE_OBJECT)
 
 
 def expect_checkpoint_file(save_checkpoint: Callable, optimizer_name: str, device) -> None:
@@ -1054,10 +1057,10 @@ def expect_load_maps_to_device(save_checkpoint: Callable, load_checkpoint: Calla
             expect_runs(save_checkpoint, model, optimizer, path,
                         what="save_checkpoint(model, optimizer, path)")
         expect_runs(load_checkpoint, fresh, fresh_optimizer, path,
-                    what="load_checkpoint(model, optimizer, path) on a CPU-only machine, of a "
-                         "checkpoint saved from a model on a GPU", hints={
+                    what="load_checkpoint(model, optimizer, path) into a model on the CPU, of a "
+                         "checkpoint saved on a GPU that this machine does not have", hints={
                              "CUDA": "torch.load is called without map_location: a checkpoint "
-                                     "saved on a GPU cannot be loaded on a CPU-only machine. "
+                                     "saved on a GPU cannot be loaded where that GPU is missing. "
                                      "Pass map_location=the model's device (e.g. "
                                      "next(model.parameters()).device)"})
     for (name, p), q in zip(model.named_parameters(), fresh.parameters()):
