@@ -886,9 +886,10 @@ def expect_fit_learns(fit: Callable, device, epochs: int = 5) -> None:
     best = max(float(a) for a in history["val_acc"])
     expect(best > 0.9, what, f"the best validation accuracy is {best:.3f}, expected > 0.9")
     expect_runs(model.load_state_dict, best_state, what="model.load_state_dict(best_state)")
+    # Up to one of the 30 samples: a near tie may round differently in other batch sizes.
     expect_close(accuracy(model, X[120:], y[120:], device), best,
                  f"the accuracy of the model with best_state loaded, on the validation samples "
-                 f"of {what}", atol=1e-6)
+                 f"of {what}", atol=0.034)
 
 
 # ============================================================================ checkpoints
