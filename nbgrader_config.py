@@ -31,6 +31,9 @@ c.CourseDirectory.db_url = "sqlite:///grader/gradebook.db"
 # A cell that runs longer than this many seconds is interrupted and counts as failed; grading
 # goes on. Generous enough for the bounded training runs inside the notebooks' tests.
 c.Execute.timeout = int(os.environ.get("MLP_COURSE_CELL_TIMEOUT", 90))
+# ... and a whole notebook that runs longer than this stops there: the cells after the limit
+# fail without running, the points earned before it are kept.
+c.RobustExecute.notebook_timeout = int(os.environ.get("MLP_COURSE_NOTEBOOK_TIMEOUT", 600))
 # The grading kernels' own start-up notices (e.g. about local TCP transport) are noise here.
 c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 

@@ -29,6 +29,28 @@ def main(argv: list[str] | None = None) -> int:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--student")
         sub.add_argument("--assignment")
+        if name == "autograde":
+            sub.add_argument("--jobs", type=int, default=None,
+                             help="submissions graded at once (default: the number of cores)")
+            sub.add_argument("--scheduler", help="a Dask scheduler's address, e.g. tcp://host:8786")
+            sub.add_argument("--force", action="store_true",
+                             help="grade again even the submissions unchanged since they were graded")
+
+    mutants = commands.add_parser(
+        "mutants", help="grade one-change mutants of the solutions: which wrong code keeps full marks?")
+    mutants.add_argument("assignment", help="assignment id (or the path of a solution notebook)")
+    mutants.add_argument("--function", help="only this function or method (e.g. relu, MLP.fit)")
+    mutants.add_argument("--limit", type=int, help="grade N of mutmut's mutants, drawn with --seed "
+                         "(every course mutant is always graded)")
+    mutants.add_argument("--seed", type=int, default=0, help="seed of the --limit sample (default 0)")
+    mutants.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    mutants.add_argument("--timeout", type=float, help="seconds per mutant (default: the cell timeout "
+                         "of grading plus 3x the solution's own time)")
+    mutants.add_argument("--end-to-end", type=int, default=1, metavar="K",
+                         help="also grade K mutants through nbgrader, survivors first (default 1)")
+    mutants.add_argument("--json", action="store_true", help="print one JSON object")
+    mutants.add_argument("--fail-on-survivors", action="store_true",
+                         help="exit with status 1 when a mutant not listed as equivalent survives")
 
     commands.add_parser("grades", help="print every student's points and write grader/grades.csv")
     commands.add_parser("examples", help="rebuild the example class in grader/submitted/")
@@ -53,12 +75,29 @@ def _run(args: argparse.Namespace) -> int:
 
         result = score(args.path, args.assignment)
         print(json.dumps(result, indent=2) if args.json else format_text(result))
-    elif args.command in ("autograde", "feedback"):
-        job = getattr(pipeline, args.command)
-        failures = job(student=args.student, assignment=args.assignment)
+    elif args.command == "autograde":
+        from grader import batch
+
+        rows = batch.autograde(jobs=args.jobs, scheduler=args.scheduler, student=args.student,
+                               assignment=args.assignment, force=args.force)
+        print(batch.format_report(rows))
+        print(f"\nwritten to {batch.REPORT_CSV}")
+        return 1 if any(r.status not in ("graded", "unchanged") for r in rows) else 0
+    elif args.command == "feedback":
+        failures = pipeline.feedback(student=args.student, assignment=args.assignment)
         for failure in failures:
             print(f"could not {args.command} {failure}", file=sys.stderr)
         return 1 if failures else 0
+    elif args.command == "mutants":
+        from grader import mutants
+
+        notebook, assignment = mutants.resolve(args.assignment)
+        in_course = assignment in course.assignments() and notebook.is_relative_to(course.ROOT / "solutions")
+        report = mutants.run(notebook, assignment, args.function, args.limit, args.seed, max(1, args.jobs),
+                             args.timeout, args.end_to_end if in_course else 0)
+        print(json.dumps(report.as_dict(), indent=2) if args.json else mutants.format_text(report))
+        survivors = report.counts(report.results)["survived"]
+        return 1 if args.fail_on_survivors and survivors else 0
     elif args.command == "grades":
         header, rows = pipeline.grades()
         print(pipeline.format_table(header, rows))

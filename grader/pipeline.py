@@ -50,19 +50,15 @@ def submissions(root: Path = course.ROOT) -> list[tuple[str, str]]:
 
 
 def autograde(student: str | None = None, assignment: str | None = None,
-              root: Path = course.ROOT) -> list[str]:
-    """Autograde every submission (or one student's / one assignment's); return the failures."""
-    nbgrader = course.api(course.config(root))
-    todo = [(a, s) for a, s in submissions(root)
-            if student in (None, s) and assignment in (None, a)]
-    for a in sorted({a for a, _ in todo}):  # the gradebook must know each assignment's tests
-        course.run(nbgrader.generate_assignment(a), f"generate {a}")
-    failures = []
-    for a, s in tqdm(todo, desc="autograde", unit="notebook"):
-        result = nbgrader.autograde(a, s)
-        if not result.get("success"):
-            failures.append(f"{s}/{a}: {(result.get('error') or result.get('log') or '').strip()}")
-    return failures
+              root: Path = course.ROOT, jobs: int | None = None, scheduler: str | None = None,
+              force: bool = False) -> list[str]:
+    """Autograde every submission (or one student's / one assignment's) in parallel, as
+    :func:`grader.batch.autograde` does; return the problems, one line per submission."""
+    from grader import batch
+
+    rows = batch.autograde(root=root, jobs=jobs, scheduler=scheduler, student=student,
+                           assignment=assignment, force=force)
+    return [f"{r.student}/{r.assignment}: {r.status}" for r in rows if r.status not in ("graded", "unchanged")]
 
 
 def feedback(student: str | None = None, assignment: str | None = None,

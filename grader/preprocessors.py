@@ -7,17 +7,26 @@
   Cells tagged ``demo`` (ungraded demonstrations: full training runs, experiments) are not
   run during grading: no test depends on them, and they would cost minutes per student.
 - :class:`HideHiddenTests` keeps hidden tests out of the feedback students get.
+- :class:`InjectExecuted` takes the place of execution when a worker has already run the
+  notebook (parallel autograde, ``grader.batch``): the course's own nbgrader then records
+  that worker's outputs exactly as if it had run them itself.
 """
 
 from __future__ import annotations
 
 import copy
+import math
+import time
 
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, Execute
-from traitlets import Bool
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Integer, Unicode
 
 # Run in the grading kernel before each test cell (see RobustExecute).
 FORGET_CHECKS = """\
@@ -31,6 +40,8 @@ del _sys
 DEMO_TAG = "demo"
 DEMO_NOTE = ("(an ungraded demonstration: not run during grading, so that grading stays fast; "
              "it runs in your own notebook)\n")
+NOTEBOOK_TIMEOUT = ("the notebook's time limit ran out before this cell could run (the cells "
+                    "before it took too long); the points earned before it are kept")
 HIDDEN_NOTE = "# (hidden tests ran here; their messages are in the output below)"
 KERNEL_DIED = ("the Python kernel died while running this cell (a call to os._exit or "
                "sys.exit from a thread, a crash in native code, or too much memory); the "
@@ -58,10 +69,32 @@ class RobustExecute(Execute):
 
     run_demos = Bool(False, help="Run the cells tagged 'demo' too (ungraded demonstrations)."
                      ).tag(config=True)
+    notebook_timeout = Integer(
+        None, allow_none=True,
+        help="Wall-clock seconds for the whole notebook (None: no limit). Each cell's own "
+             "timeout is cut to what is left; the cells after the limit fail without running."
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._deadline = (time.monotonic() + self.notebook_timeout) if self.notebook_timeout else None
+        return super().preprocess(nb, resources, km)
+
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        if getattr(self, "_deadline", None) is None:
+            return timeout
+        left = max(1, math.ceil(self._deadline - time.monotonic()))
+        return left if timeout is None or timeout <= 0 else min(timeout, left)
 
     def preprocess_cell(self, cell, resources, index):
         if self._skipped(cell):
             cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=DEMO_NOTE)]
+            return cell, resources
+        if cell.cell_type == "code" and getattr(self, "_deadline", None) is not None \
+                and time.monotonic() >= self._deadline:
+            cell.outputs = [NotebookNode(output_type="error", ename="NotebookTimeoutError",
+                                         evalue=NOTEBOOK_TIMEOUT,
+                                         traceback=[f"NotebookTimeoutError: {NOTEBOOK_TIMEOUT}"])]
             return cell, resources
         try:
             if utils.is_grade(cell) and cell.cell_type == "code":
@@ -126,3 +159,29 @@ class HideHiddenTests(ClearHiddenTests):
                 if output.output_type == "error":
                     output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
+
+
+class InjectExecuted(NbGraderPreprocessor):
+    """Copy the outputs of a notebook executed elsewhere into this one, instead of running it.
+
+    ``executed_directory/<student>/<assignment>/<notebook>.ipynb`` is the worker's autograded
+    copy of the same submission. It was made by the same sanitising steps from the same files,
+    so its cells match this notebook's one for one; any difference is an error (the
+    submission is then reported, never half-recorded).
+    """
+
+    executed_directory = Unicode("", help="Folder of the workers' executed notebooks.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        path = Path(self.executed_directory, info["student"], info["assignment"], f"{info['notebook']}.ipynb")
+        executed = nbformat.read(path, as_version=4)
+        if [c.source for c in executed.cells] != [c.source for c in nb.cells]:
+            raise ValueError(f"{path} does not match the submission it was made from")
+        for cell, done in zip(nb.cells, executed.cells):
+            if cell.cell_type == "code":
+                cell.outputs = done.outputs
+                cell.execution_count = done.execution_count
+        if "language_info" in executed.metadata:
+            nb.metadata["language_info"] = executed.metadata["language_info"]
+        return nb, resources

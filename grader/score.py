@@ -64,6 +64,8 @@ def _feedback(cell, score: float, max_score: float) -> str:
     for error in errors:
         if error.ename == "CellTimeoutError":
             messages.append(TIMEOUT_NOTE)
+        elif error.ename == "NotebookTimeoutError":
+            messages.append(error.evalue)
         elif error.ename == "NotImplementedError":
             messages.append(NOT_ANSWERED)
         elif error.ename == "CheckFailure":  # the check's message is the whole story

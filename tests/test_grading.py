@@ -109,6 +109,24 @@ def test_a_crash_a_hang_or_a_cheat_costs_only_the_tests_it_breaks(variant, tmp_p
             assert test["score"] == test["max_score"], test
 
 
+def test_the_notebook_time_limit_keeps_the_points_earned_before_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLP_COURSE_CELL_TIMEOUT", "60")
+    monkeypatch.setenv("MLP_COURSE_NOTEBOOK_TIMEOUT", "20")
+    case = next(c for c in CASES if c.ASSIGNMENT == "01_perceptron")
+    solution, release = _paths(case)
+    nb = make_submission(nbformat.read(release, as_version=4), nbformat.read(solution, as_version=4), [HANG])
+    nbformat.write(nb, tmp_path / "perceptron.ipynb")
+    result = score(tmp_path / "perceptron.ipynb")
+    order = [t["grade_id"] for t in result["tests"]]
+    first_hung = order.index(HANG.fails[0])
+    for test in result["tests"][:first_hung]:
+        assert test["score"] == test["max_score"], test
+    hung = result["tests"][first_hung]
+    assert hung["score"] == 0 and "running too long" in hung["feedback"], hung
+    for test in result["tests"][first_hung + 1:]:
+        assert test["score"] == 0 and "time limit ran out" in test["feedback"], test
+
+
 def test_demo_cells_are_not_run_when_grading_but_a_test_cell_tagged_demo_is(tmp_path):
     case = next(c for c in CASES if c.ASSIGNMENT == "01_perceptron")
     solution, release = _paths(case)

@@ -1,0 +1,394 @@
+"""Grade a whole class in parallel: on local processes, or on a Dask cluster.
+
+nbgrader grades one notebook after another, in one process, writing to one gradebook. Here:
+
+1. Each submission becomes a :class:`Task` that carries everything its grading needs as bytes
+   (the assignment's source files, a gradebook that knows the assignment, the hand-in) and
+   :func:`grade` runs it in a scratch course of its own, with nbgrader's usual autograde and
+   the course's configuration (timeouts, RobustExecute). Workers share nothing: not a
+   folder, not a database, so a task runs the same on this machine or on a Dask worker.
+2. One coordinator (this process) collects the :class:`Outcome` of each task as it comes and
+   records it in the course: it runs nbgrader's autograde on the real course with execution
+   replaced by the worker's outputs (:class:`grader.preprocessors.InjectExecuted`), so the
+   gradebook, ``grader/autograded/``, formgrader and feedback are exactly what nbgrader alone
+   would have made. The coordinator is the gradebook's only writer: SQLite is never written
+   by two processes at once.
+3. Each grading kernel gets ``cores // jobs`` BLAS and torch threads: N kernels side by side
+   with every core each would fight (measured: two of them ran 6x slower than one).
+4. A submission whose files and grading setup are unchanged since it was last graded (same
+   content hash) is not graded again unless ``force``; ``grader/report.csv`` lists every
+   submission with its points, seconds and any problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from tqdm import tqdm
+
+from grader import course
+
+REPORT_CSV = Path("grader", "report.csv")           # under the course root
+HASHES = Path("grader", "autograded", "hashes.json")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+STUDENT_SCRATCH = "student"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One submission to grade, with everything its grading needs."""
+
+    assignment: str
+    student: str
+    source: dict[str, bytes]          # solutions/<assignment>/ files, by relative path
+    gradebook: bytes                  # an SQLite gradebook that knows the assignment
+    submission: dict[str, bytes]      # the hand-in's files, by name
+    threads: int = 1                  # BLAS / torch threads of the grading kernel
+
+
+@dataclass
+class Outcome:
+    """What grading one submission gave: the executed notebooks, or the problem."""
+
+    assignment: str
+    student: str
+    autograded: dict[str, bytes] = field(default_factory=dict)
+    seconds: float = 0.0
+    problem: str | None = None
+
+
+@dataclass
+class Row:
+    """One line of the report."""
+
+    student: str
+    assignment: str
+    points: float | None
+    max_points: float | None
+    seconds: float | None
+    status: str                       # "graded", "unchanged", or what went wrong
+
+
+# ----------------------------------------------------------------------------- the worker
+def grading_threads(jobs: int, cores: int | None = None) -> int:
+    """Threads per grading kernel so that ``jobs`` kernels share the cores without fighting."""
+    return max(1, (cores or os.cpu_count() or 1) // max(1, jobs))
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    """The environment variables that set a kernel's BLAS and torch (OpenMP) threads."""
+    return {name: str(threads) for name in THREAD_VARIABLES}
+
+
+def grade(task: Task) -> Outcome:
+    """Autograde ``task`` in a scratch course; never raises (a failure is the outcome's problem)."""
+    start = time.perf_counter()
+    outcome = Outcome(task.assignment, task.student)
+    os.environ.update(thread_environment(task.threads))   # inherited by the grading kernel
+    try:
+        gradable, problems = _gradable_files(task)
+        with tempfile.TemporaryDirectory(prefix="grader-task-") as tmp:
+            scratch = Path(tmp)
+            _write(scratch / "source" / task.assignment, task.source)
+            _write(scratch / "submitted" / STUDENT_SCRATCH / task.assignment, gradable)
+            (scratch / "gradebook.db").write_bytes(task.gradebook)
+            nbgrader = course.api(_scratch_config(scratch))
+            result = nbgrader.autograde(task.assignment, STUDENT_SCRATCH)
+            folder = scratch / "autograded" / STUDENT_SCRATCH / task.assignment
+            outcome.autograded = {p.name: p.read_bytes() for p in sorted(folder.glob("*.ipynb"))}
+            if not result.get("success"):
+                problems.append(_last_line(result.get("error") or result.get("log") or "nbgrader failed"))
+            outcome.problem = "; ".join(problems) or None
+    except Exception as exc:  # noqa: BLE001 -- the batch goes on; the report says what happened
+        outcome.problem = f"{type(exc).__name__}: {exc}"
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def _gradable_files(task: Task) -> tuple[dict[str, bytes], list[str]]:
+    """The hand-in's files that nbgrader can grade, and what is wrong with the others.
+
+    A notebook that is not one of the assignment's, or that is not a readable notebook, is
+    left out (nbgrader would fail the whole hand-in over it) and the assignment's notebook it
+    should have been scores 0, with the reason in the report.
+    """
+    import nbformat
+
+    expected = {Path(name).name for name in task.source if name.endswith(".ipynb")}
+    gradable, problems = {}, []
+    for name, data in task.submission.items():
+        if not name.endswith(".ipynb"):
+            gradable[name] = data
+        elif name not in expected:
+            problems.append(f"{name!r} is not one of the assignment's notebooks ({', '.join(sorted(expected))})")
+        else:
+            try:
+                nbformat.reads(data.decode("utf-8"), as_version=4)
+                gradable[name] = data
+            except Exception as exc:  # noqa: BLE001 -- any unreadable file is the same problem
+                problems.append(f"{name} is not a readable notebook ({type(exc).__name__}: {_last_line(str(exc))[:120]})")
+    missing = sorted(expected - set(gradable))
+    if missing:
+        problems.append(f"0 points for {', '.join(missing)}: missing or unreadable")
+    return gradable, problems
+
+
+def _scratch_config(scratch: Path):
+    return course.config(scratch, source_directory=str(scratch / "source"), release_directory="release",
+                         submitted_directory="submitted", autograded_directory="autograded",
+                         feedback_directory="feedback", db_url=f"sqlite:///{scratch / 'gradebook.db'}")
+
+
+def _write(folder: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _read(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".ipynb_checkpoints" not in p.parts}
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else text.strip()
+
+
+# ----------------------------------------------------------------------------- executors
+class LocalProcesses:
+    """``jobs`` local worker processes; a pool broken by a dying worker is replaced once."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.pool = self._new_pool()
+
+    def _new_pool(self):
+        # "spawn": a clean interpreter per worker, whatever this process has imported or started.
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=get_context("spawn"))
+
+    def map_unordered(self, tasks: list[Task]) -> Iterable[tuple[Task, Outcome]]:
+        pending = {self.pool.submit(grade, task): task for task in tasks}
+        retried = False
+        while pending:
+            broken = []
+            for future in as_completed(list(pending)):
+                task = pending.pop(future)
+                try:
+                    yield task, future.result()
+                except BrokenProcessPool:
+                    broken.append(task)
+                except Exception as exc:  # noqa: BLE001
+                    yield task, Outcome(task.assignment, task.student, problem=f"{type(exc).__name__}: {exc}")
+            if broken:
+                self.pool.shutdown(cancel_futures=True)
+                self.pool = self._new_pool()
+                if retried:
+                    for task in broken:
+                        yield task, Outcome(task.assignment, task.student, problem="the grading process died twice")
+                    return
+                retried = True
+                pending = {self.pool.submit(grade, task): task for task in broken}
+
+    def close(self):
+        self.pool.shutdown()
+
+
+class DaskCluster:
+    """The same tasks on a Dask cluster (``tcp://host:8786``), or on a ``LocalCluster`` of
+    ``jobs`` single-threaded worker processes when no address is given. A task whose worker
+    dies is retried once by Dask, then reported."""
+
+    def __init__(self, jobs: int, scheduler: str | None = None):
+        from distributed import Client, LocalCluster
+
+        self.cluster = None
+        if scheduler is None:
+            self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                        dashboard_address=None)
+            scheduler = self.cluster
+        self.client = Client(scheduler)
+
+    def map_unordered(self, tasks: list[Task]) -> Iterable[tuple[Task, Outcome]]:
+        from distributed import as_completed as dask_completed
+
+        futures = {self.client.submit(grade, task, pure=False, retries=1): task for task in tasks}
+        for future in dask_completed(list(futures)):
+            task = futures[future]
+            try:
+                yield task, future.result()
+            except Exception as exc:  # noqa: BLE001 -- a lost worker, twice
+                yield task, Outcome(task.assignment, task.student, problem=f"{type(exc).__name__}: {exc}")
+
+    def close(self):
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+# ----------------------------------------------------------------------------- the coordinator
+def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str | None = None,
+              student: str | None = None, assignment: str | None = None, force: bool = False,
+              use_dask: bool = False, progress: bool = True) -> list[Row]:
+    """Grade every submission under ``grader/submitted/`` (or one student's / assignment's)
+    in parallel and record the results in the course; return the report's rows."""
+    from grader.pipeline import submissions
+
+    root = Path(root).resolve()
+    jobs = jobs or os.cpu_count() or 1
+    todo = [(a, s) for a, s in submissions(root) if student in (None, s) and assignment in (None, a)]
+    nbgrader = course.api(course.config(root))
+    for a in sorted({a for a, _ in todo}):   # the gradebook must know each assignment's tests
+        course.run(nbgrader.generate_assignment(a), f"generate {a}")
+    hashes = _load_hashes(root)
+    threads = grading_threads(1 if scheduler else jobs)
+
+    rows, tasks, keys = [], [], {}
+    for a, s in todo:
+        task = Task(a, s, _read(root / "solutions" / a), b"", _read(root / "grader" / "submitted" / s / a), threads)
+        keys[(a, s)] = _task_key(task)
+        already = (root / "grader" / "autograded" / s / a).is_dir()
+        if not force and already and hashes.get(f"{s}/{a}") == keys[(a, s)]:
+            rows.append(_row(root, s, a, None, "unchanged"))
+        else:
+            tasks.append(task)
+    if not tasks:
+        write_report(root, rows)
+        return rows
+    templates = {a: _template_gradebook(root, a) for a in sorted({t.assignment for t in tasks})}
+    tasks = [dataclasses.replace(t, gradebook=templates[t.assignment]) for t in tasks]
+
+    executor = DaskCluster(jobs, scheduler) if (scheduler or use_dask) else LocalProcesses(jobs)
+    staging = Path(tempfile.mkdtemp(prefix="grader-outcomes-"))
+    recorder = course.api(_injecting_config(root, staging))
+    try:
+        bar = tqdm(total=len(tasks), desc=f"autograde ({jobs} jobs)", unit="notebook", disable=not progress)
+        for task, outcome in executor.map_unordered(tasks):
+            status = _record(recorder, staging, outcome)
+            if status == "graded":
+                hashes[f"{task.student}/{task.assignment}"] = keys[(task.assignment, task.student)]
+            else:
+                hashes.pop(f"{task.student}/{task.assignment}", None)
+            rows.append(_row(root, task.student, task.assignment, outcome.seconds, status))
+            bar.update(1)
+        bar.close()
+    finally:
+        executor.close()
+        shutil.rmtree(staging, ignore_errors=True)
+        _save_hashes(root, hashes)
+    write_report(root, rows)
+    return rows
+
+
+def _template_gradebook(root: Path, assignment: str) -> bytes:
+    """A gradebook that knows ``assignment``'s notebooks and tests, made once for every task."""
+    with tempfile.TemporaryDirectory(prefix="grader-template-") as tmp:
+        scratch = Path(tmp)
+        cfg = course.config(scratch, source_directory=str(root / "solutions"), release_directory="release",
+                            db_url=f"sqlite:///{scratch / 'gradebook.db'}")
+        course.run(course.api(cfg).generate_assignment(assignment), f"generate {assignment}")
+        return (scratch / "gradebook.db").read_bytes()
+
+
+def _injecting_config(root: Path, staging: Path):
+    from grader.preprocessors import InjectExecuted, RobustExecute
+
+    cfg = course.config(root)
+    cfg.Autograde.autograde_preprocessors = [
+        InjectExecuted if p is RobustExecute else p for p in cfg.Autograde.autograde_preprocessors]
+    cfg.InjectExecuted.executed_directory = str(staging)
+    return cfg
+
+
+def _record(recorder, staging: Path, outcome: Outcome) -> str:
+    """Record ``outcome`` in the course through nbgrader; return the report's status."""
+    if not outcome.autograded:
+        return outcome.problem or "nothing was graded"
+    folder = staging / outcome.student / outcome.assignment
+    _write(folder, outcome.autograded)
+    try:
+        result = recorder.autograde(outcome.assignment, outcome.student)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if not result.get("success"):
+        return _last_line(result.get("error") or result.get("log") or "could not record the grades")
+    return outcome.problem or "graded"
+
+
+def _task_key(task: Task) -> str:
+    """Content hash of everything that decides a grade: the hand-in, the assignment's source,
+    and the grading settings."""
+    digest = hashlib.sha256()
+    for files in (task.source, task.submission):
+        for name, data in sorted(files.items()):
+            digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    settings = {k: os.environ.get(k, "") for k in ("MLP_COURSE_CELL_TIMEOUT", "MLP_COURSE_NOTEBOOK_TIMEOUT")}
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _load_hashes(root: Path) -> dict:
+    try:
+        return json.loads((root / HASHES).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_hashes(root: Path, hashes: dict) -> None:
+    path = root / HASHES
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(hashes, indent=1, sort_keys=True))
+
+
+def _row(root: Path, student: str, assignment: str, seconds: float | None, status: str) -> Row:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    points = maximum = None
+    with Gradebook(course.config(root).CourseDirectory.db_url) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+            points, maximum = float(submission.score), float(submission.max_score)
+        except MissingEntry:
+            maximum = float(gb.find_assignment(assignment).max_score)
+    return Row(student, assignment, points, maximum, seconds, status)
+
+
+def write_report(root: Path, rows: list[Row]) -> Path:
+    rows.sort(key=lambda r: (r.student, r.assignment))
+    path = root / REPORT_CSV
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "assignment", "points", "max_points", "seconds", "status"])
+        for r in rows:
+            writer.writerow([r.student, r.assignment, "" if r.points is None else f"{r.points:g}",
+                             "" if r.max_points is None else f"{r.max_points:g}",
+                             "" if r.seconds is None else f"{r.seconds:.1f}", r.status])
+    return path
+
+
+def format_report(rows: list[Row]) -> str:
+    def cell(r):
+        points = "-" if r.points is None else f"{r.points:g}"
+        seconds = "" if r.seconds is None else f"{r.seconds:.1f} s"
+        return [r.student, r.assignment, f"{points} / {r.max_points:g}" if r.max_points else points,
+                seconds, r.status]
+    cells = [["student", "assignment", "points", "time", "status"]] + [cell(r) for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(5)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip() for c in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
