@@ -26,7 +26,9 @@ c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.submitted_directory = "grader/submitted"
 c.CourseDirectory.autograded_directory = "grader/autograded"
 c.CourseDirectory.feedback_directory = "grader/feedback"
-c.CourseDirectory.db_url = "sqlite:///grader/gradebook.db"
+# The gradebook: SQLite in the course folder, or any database nbgrader supports for a large
+# class, e.g. MLP_COURSE_DB_URL=postgresql+psycopg2://grader@dbhost/gradebook (README, instructors).
+c.CourseDirectory.db_url = os.environ.get("MLP_COURSE_DB_URL", "sqlite:///grader/gradebook.db")
 
 # A cell that runs longer than this many seconds is interrupted and counts as failed; grading
 # goes on. Generous enough for the bounded training runs inside the notebooks' tests.

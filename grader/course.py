@@ -46,14 +46,15 @@ def config(root: Path = ROOT, **course_directory):
     """nbgrader's configuration for the course rooted at ``root``.
 
     ``course_directory`` overrides ``CourseDirectory`` settings, e.g. to grade in a scratch
-    folder. The gradebook path is made absolute: SQLite URLs are relative to the working
-    directory, not to the course.
+    folder. A relative SQLite gradebook path is made absolute (SQLite URLs are relative to the
+    working directory, not to the course); another database URL (``MLP_COURSE_DB_URL``) is kept.
     """
     from traitlets.config.loader import PyFileConfigLoader
 
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     cfg.CourseDirectory.root = str(root)
-    cfg.CourseDirectory.db_url = f"sqlite:///{root / 'grader' / 'gradebook.db'}"
+    if cfg.CourseDirectory.db_url.startswith("sqlite:///") and not cfg.CourseDirectory.db_url.startswith("sqlite:////"):
+        cfg.CourseDirectory.db_url = f"sqlite:///{root / cfg.CourseDirectory.db_url[len('sqlite:///'):]}"
     for key, value in course_directory.items():
         setattr(cfg.CourseDirectory, key, value)
     return cfg
