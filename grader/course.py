@@ -70,6 +70,10 @@ def api(cfg):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    url = cfg.CourseDirectory.db_url
+    if url.startswith("sqlite:///"):  # SQLite creates the file, not the folder it goes in
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
