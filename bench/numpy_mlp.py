@@ -25,7 +25,7 @@ import time
 import warnings
 
 import numpy as np
-from solution_code import solution_namespace
+from _solution_code import solution_namespace
 
 # The cells that define MLP and everything it calls, by grade_id (the first one holds the imports).
 CELLS = ("imports", "relu", "sigmoid", "tanh", "softmax", "cross_entropy",

@@ -9,7 +9,7 @@ Prints, in one run on this machine (784-256-10, batch 256, SGD lr 0.1, standardi
   rate of plain ``torch.mm`` calls of the same shapes in the same run (target >= 70 %);
 - the test accuracy after 10 epochs (target >= 0.85).
 
-The training functions are the solution notebook's own cells (``bench/solution_code.py``).
+The training functions are the solution notebook's own cells (``bench/_solution_code.py``).
 
     python bench/torch_pipeline.py             # torch's default thread count
     python bench/torch_pipeline.py --threads 1
@@ -21,7 +21,7 @@ import argparse
 import time
 
 import torch
-from solution_code import solution_namespace
+from _solution_code import solution_namespace
 from torch.utils.data import DataLoader
 from torchvision.transforms import Compose, Normalize, ToTensor
 

@@ -56,7 +56,7 @@ class Task:
     source: dict[str, bytes]          # solutions/<assignment>/ files, by relative path
     gradebook: bytes                  # an SQLite gradebook that knows the assignment
     submission: dict[str, bytes]      # the hand-in's files, by name
-    threads: int = 1                  # BLAS / torch threads of the grading kernel
+    threads: int | None = 1           # BLAS / torch threads of the grading kernel (None: the worker's own setting)
 
 
 @dataclass
@@ -97,7 +97,8 @@ def grade(task: Task) -> Outcome:
     """Autograde ``task`` in a scratch course; never raises (a failure is the outcome's problem)."""
     start = time.perf_counter()
     outcome = Outcome(task.assignment, task.student)
-    os.environ.update(thread_environment(task.threads))   # inherited by the grading kernel
+    if task.threads is not None:
+        os.environ.update(thread_environment(task.threads))   # inherited by the grading kernel
     try:
         gradable, problems = _gradable_files(task)
         with tempfile.TemporaryDirectory(prefix="grader-task-") as tmp:
@@ -255,7 +256,8 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
     for a in sorted({a for a, _ in todo}):   # the gradebook must know each assignment's tests
         course.run(nbgrader.generate_assignment(a), f"generate {a}")
     hashes = _load_hashes(root)
-    threads = grading_threads(1 if scheduler else jobs)
+    # A remote cluster's workers know their own cores (README: OMP_NUM_THREADS per `dask worker`).
+    threads = None if scheduler else grading_threads(jobs)
 
     rows, tasks, keys = [], [], {}
     for a, s in todo:
