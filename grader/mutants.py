@@ -156,12 +156,16 @@ def sample(mutants: list[Mutant], limit: int | None, seed: int = 0) -> list[Muta
 # ------------------------------------------------------------------ the equivalence list
 
 def load_equivalents(path: Path = EQUIVALENTS) -> dict[tuple[str, str, str], str]:
-    """``{(assignment, function, diff): reason}`` from the equivalence list (empty if none)."""
+    """``{(assignment, function, diff): reason}`` from the equivalence list (empty if none).
+
+    An entry's ``diff`` is one mutant's one-line diff, or a list of them that share the reason.
+    """
     if not Path(path).exists():
         return {}
     with open(path, "rb") as file:
         entries = tomllib.load(file).get("mutant", [])
-    return {(e["assignment"], e["function"], e["diff"]): e["reason"] for e in entries}
+    return {(e["assignment"], e["function"], diff): e["reason"] for e in entries
+            for diff in ([e["diff"]] if isinstance(e["diff"], str) else e["diff"])}
 
 
 def toml_entry(assignment: str, mutant: Mutant, reason: str = "TODO: why this is correct code") -> str:

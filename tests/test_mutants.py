@@ -136,6 +136,10 @@ def test_equivalence_list_entries_round_trip(tmp_path):
     path.write_text(mutants.toml_entry("01_x", mutant, "a 'reason' with \"quotes\""))
     assert mutants.load_equivalents(path) == {("01_x", "f", mutant.diff): "a 'reason' with \"quotes\""}
     assert mutants.load_equivalents(tmp_path / "missing.toml") == {}
+    path.write_text('[[mutant]]\nassignment = "01_x"\nfunction = "g"\ndiff = ["a -> b", "a -> c"]\n'
+                    'reason = "one reason for both"\n')
+    assert mutants.load_equivalents(path) == {("01_x", "g", "a -> b"): "one reason for both",
+                                              ("01_x", "g", "a -> c"): "one reason for both"}
     with open(mutants.EQUIVALENTS, "rb") as file:  # the committed list: every entry has a reason
         entries = tomllib.load(file).get("mutant", [])
     assert all(e["reason"].strip() and "TODO" not in e["reason"] for e in entries)
