@@ -385,3 +385,10 @@ def test_accuracy_restores_the_mode():
     assert 0 <= probes.accuracy(model, X, y) <= 1 and model.training
     assert not math.isnan(probes.accuracy(model.eval(), X, y)) and not model.training
     assert os.path.basename(probes.__file__) == "torch_nn.py"
+
+
+def test_fit_that_drops_its_device_is_named():
+    def fit_without_device(model, train_loader, val_loader, loss_fn, optimizer, epochs, device):
+        return fit(model, train_loader, val_loader, loss_fn, optimizer, epochs, None)
+
+    _fails(probes.expect_fit_history, fit_without_device, "cpu", hint="does not hand its `device`")

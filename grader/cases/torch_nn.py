@@ -335,6 +335,8 @@ def forward(self, X):
         ("test_fit",), "before each epoch's training"),
     Variant("fit", _fit(_DEEPCOPY, loader="train_loader"), "fit validates on the training data",
         ("test_fit",), "evaluate on val_loader"),
+    Variant("fit", _fit(_DEEPCOPY).replace("optimizer, device)", "optimizer, None)"),
+        "fit does not pass its device on to train_epoch", ("test_fit",), "does not hand its `device`"),
     Variant("fit", _fit(_DEEPCOPY).replace('"val_loss": []', '"loss": []').replace(
         'history["val_loss"].append', 'history["loss"].append'),
         "fit's history lacks 'val_loss'", ("test_fit",), "has no key 'val_loss'"),

@@ -745,8 +745,10 @@ class _OneHotNet(nn.Module):
         with torch.no_grad():
             self.linear.weight.zero_()
             self.linear.bias.zero_()
+        self.moved: list[bool] = []     # per forward call: was the batch moved to a device?
 
     def forward(self, X):                                   # (N, 4) -> (N, 2)
+        self.moved.append(not isinstance(X, Unmoved))
         return F.log_softmax(self.linear(_plain(X)), dim=1)
 
 
@@ -764,8 +766,7 @@ def _scripted_run(fit: Callable, device):
     """Run ``fit`` for 4 epochs with the scripted optimizer; return (result, model, states)."""
     model = _OneHotNet().to(device)
     states = _scripted_states()
-    X = torch.eye(4, device=device)
-    y = _VAL_Y.to(device)
+    X, y = unmoved(torch.eye(4)), unmoved(_VAL_Y.clone())          # CPU batches, to be moved
     train_loader = BatchLoader([(X, 1 - y)])    # other labels than validation; one step per epoch
     val_loader = BatchLoader([(X[:3], y[:3]), (X[3:], y[3:])])
     optimizer = ScriptedOptimizer(model, states)
@@ -776,6 +777,9 @@ def _scripted_run(fit: Callable, device):
     history, best_state = result
     if isinstance(best_state, Mapping) and "train_loss" in best_state:
         _fail(_SCRIPT, "returned (best_state, history)", "return (history, best_state), in this order")
+    expect(all(model.moved), _SCRIPT, "the model received batches that were never moved to "
+           f"device={str(device)!r}", hint="fit does not hand its `device` argument on to "
+           "train_epoch and evaluate, so the batches are never moved to it")
     return history, best_state, model, states
 
 
