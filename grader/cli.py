@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     mutants.add_argument("--timeout", type=float, help="seconds per mutant (default: the cell timeout "
                          "of grading plus 3x the solution's own time)")
     mutants.add_argument("--end-to-end", type=int, default=1, metavar="K",
-                         help="also grade K mutants through nbgrader, survivors first (default 1)")
+                         help="also grade K mutants through nbgrader, half survivors, half killed "
+                              "(default 1: a survivor)")
     mutants.add_argument("--json", action="store_true", help="print one JSON object")
     mutants.add_argument("--fail-on-survivors", action="store_true",
                          help="exit with status 1 when a mutant not listed as equivalent survives")

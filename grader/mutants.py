@@ -220,8 +220,17 @@ class _Worker:
         self.ready = False
         self.task: tuple[int, float] | None = None  # (index, start time) while grading
 
-    def stop(self) -> None:
-        self.process.kill()
+    def stop(self, gracefully: bool = False) -> None:
+        """End the worker: ask an idle one to finish (so that it cleans up after itself), kill
+        one that is busy or does not finish."""
+        if gracefully and self.ready and self.task is None:
+            try:
+                self.conn.send(None)
+                self.process.join(timeout=10)
+            except OSError:
+                pass
+        if self.process.is_alive():
+            self.process.kill()
         self.process.join()
         self.conn.close()
 
@@ -279,10 +288,11 @@ class Pool:
                         if progress is not None:
                             progress.update(1)
                         continue
+                    worker.process.join(timeout=5)
                     dead = f"the worker process died (exit code {worker.process.exitcode})"
                     self._replace(i, index, (CRASHED, dead, elapsed), results, progress)
                 elif elapsed > (timeout if worker.ready else self.STARTUP_LIMIT):
-                    self._replace(i, index, (TIMED_OUT, f"stopped after {timeout:.0f} s", elapsed),
+                    self._replace(i, index, (TIMED_OUT, f"stopped after {elapsed:.0f} s", elapsed),
                                   results, progress)
         return [results[i] for i in range(len(tasks))]
 
@@ -297,7 +307,7 @@ class Pool:
 
     def close(self) -> None:
         for worker in self._workers:
-            worker.stop()
+            worker.stop(gracefully=True)
 
     def __enter__(self):
         return self
@@ -310,8 +320,8 @@ class Pool:
 
 def grade_end_to_end(assignment: str, solution_path: Path, results: list[Result], count: int,
                      seed: int = 0) -> list[dict]:
-    """Grade ``count`` of the mutants through nbgrader (``grader score``), survivors first:
-    does the grader agree with the in-process verdict?"""
+    """Grade ``count`` of the mutants through nbgrader (``grader score``), half of them (rounded
+    up) survivors, the others killed: does the grader agree with the in-process verdicts?"""
     import tempfile
 
     from grader.score import score
@@ -319,8 +329,9 @@ def grade_end_to_end(assignment: str, solution_path: Path, results: list[Result]
     rng = random.Random(seed)
     survivors = [r for r in results if r.status in (SURVIVED, EQUIVALENT)]
     killed = [r for r in results if r.status == KILLED]
-    chosen = (rng.sample(survivors, min(count, len(survivors)))
-              + rng.sample(killed, min(max(0, count - len(survivors)), len(killed))))
+    n_survivors = min(len(survivors), max((count + 1) // 2, count - len(killed)))
+    chosen = (rng.sample(survivors, n_survivors)
+              + rng.sample(killed, min(count - n_survivors, len(killed))))
     solution = nbformat.read(solution_path, as_version=4)
     release = nbformat.read(course.ROOT / "notebooks" / assignment / solution_path.name, as_version=4)
     checks = []
