@@ -66,6 +66,9 @@ __all__ = [
     "batches",
     "mnist_dataset",
     "fashion_mnist_dataset",
+    "CIFAR10_CLASSES",
+    "cifar10_root",
+    "load_cifar10",
 ]
 
 DATASETS = ("mnist", "fashion-mnist")
@@ -590,43 +593,6 @@ def fashion_mnist_dataset(train=True, transform=None, target_transform=None, roo
 
 
 # --------------------------------------------------------------------------------------
-# Command line
-# --------------------------------------------------------------------------------------
-def _main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m utils.data", description=__doc__.split("\n")[0])
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--root", default=None, help="data folder (default: $MLP_COURSE_DATA or <repo>/data)")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("check", parents=[common], help="verify every dataset file and print a table")
-    fetch = commands.add_parser("download", parents=[common],
-                                help="download a dataset with torchvision (needs network)")
-    fetch.add_argument("name", choices=[*DATASETS, "all"])
-    args = parser.parse_args(argv)
-
-    if args.command == "download":
-        names = DATASETS if args.name == "all" else (args.name,)
-        for name in names:
-            download(name, root=args.root)
-        return 0
-
-    results = check_files(root=args.root)
-    root = data_root(args.root)
-    width = max(len(str(path.relative_to(root))) for path, _ in results)
-    print(f"data root: {root}")
-    print(f"{'file':<{width}}  status")
-    for path, status in results:
-        print(f"{str(path.relative_to(root)):<{width}}  {status}")
-    bad = [path for path, status in results if status != "ok"]
-    if bad:
-        print(f"\n{len(bad)} file(s) missing or corrupt. {_how_to_fix('<name>', root, what='them')}")
-    return 1 if bad else 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main())
-
-
-# --------------------------------------------------------------------------------------
 # CIFAR-10 (optional, online only): the last section of 04_torch_nn
 # --------------------------------------------------------------------------------------
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
@@ -694,3 +660,40 @@ def load_cifar10(split="train", *, root=None, download=False, device=None, timeo
     if device is not None:
         X, y = X.to(device), y.to(device)
     return X, y
+
+
+# --------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------
+def _main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.data", description=__doc__.split("\n")[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", default=None, help="data folder (default: $MLP_COURSE_DATA or <repo>/data)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("check", parents=[common], help="verify every dataset file and print a table")
+    fetch = commands.add_parser("download", parents=[common],
+                                help="download a dataset with torchvision (needs network)")
+    fetch.add_argument("name", choices=[*DATASETS, "all"])
+    args = parser.parse_args(argv)
+
+    if args.command == "download":
+        names = DATASETS if args.name == "all" else (args.name,)
+        for name in names:
+            download(name, root=args.root)
+        return 0
+
+    results = check_files(root=args.root)
+    root = data_root(args.root)
+    width = max(len(str(path.relative_to(root))) for path, _ in results)
+    print(f"data root: {root}")
+    print(f"{'file':<{width}}  status")
+    for path, status in results:
+        print(f"{str(path.relative_to(root)):<{width}}  {status}")
+    bad = [path for path, status in results if status != "ok"]
+    if bad:
+        print(f"\n{len(bad)} file(s) missing or corrupt. {_how_to_fix('<name>', root, what='them')}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
