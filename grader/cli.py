@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     mutants.add_argument("--limit", type=int, help="grade N of mutmut's mutants, drawn with --seed "
                          "(every course mutant is always graded)")
     mutants.add_argument("--seed", type=int, default=0, help="seed of the --limit sample (default 0)")
-    mutants.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    mutants.add_argument("--jobs", type=int, default=1, help="worker processes (default 1), each with "
+                         "cores // N BLAS threads, or OMP_NUM_THREADS if smaller (1 is best on a busy machine)")
     mutants.add_argument("--timeout", type=float, help="seconds per mutant (default: the cell timeout "
                          "of grading plus 3x the solution's own time)")
     mutants.add_argument("--end-to-end", type=int, default=1, metavar="K",

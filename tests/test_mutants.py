@@ -191,6 +191,14 @@ def test_a_mutant_that_hangs_times_out_and_grading_goes_on(tmp_path):
     assert "test_row_means" in out[1][1] and "SyntaxError" in out[2][1]
 
 
+def test_workers_share_the_cores_and_respect_omp_num_threads(monkeypatch):
+    monkeypatch.setattr(mutants.os, "cpu_count", lambda: 8)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert [mutants.threads_per_worker(j) for j in (1, 2, 3, 16)] == [8, 4, 2, 1]
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert mutants.threads_per_worker(2) == 1
+
+
 def test_the_command_line_refuses_what_it_cannot_grade(capsys):
     from grader.cli import main
 
