@@ -106,7 +106,7 @@ def grade(task: Task) -> Outcome:
             _write(scratch / "source" / task.assignment, task.source)
             _write(scratch / "submitted" / STUDENT_SCRATCH / task.assignment, gradable)
             (scratch / "gradebook.db").write_bytes(task.gradebook)
-            nbgrader = course.api(_scratch_config(scratch))
+            nbgrader = course.api(course.scratch_config(scratch, scratch / "source"))
             result = nbgrader.autograde(task.assignment, STUDENT_SCRATCH)
             folder = scratch / "autograded" / STUDENT_SCRATCH / task.assignment
             outcome.autograded = {p.name: p.read_bytes() for p in sorted(folder.glob("*.ipynb"))}
@@ -145,12 +145,6 @@ def _gradable_files(task: Task) -> tuple[dict[str, bytes], list[str]]:
     if missing:
         problems.append(f"0 points for {', '.join(missing)}: missing or unreadable")
     return gradable, problems
-
-
-def _scratch_config(scratch: Path):
-    return course.config(scratch, source_directory=str(scratch / "source"), release_directory="release",
-                         submitted_directory="submitted", autograded_directory="autograded",
-                         feedback_directory="feedback", db_url=f"sqlite:///{scratch / 'gradebook.db'}")
 
 
 def _write(folder: Path, files: dict[str, bytes]) -> None:
@@ -252,7 +246,9 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
     root = Path(root).resolve()
     jobs = jobs or os.cpu_count() or 1
     todo = [(a, s) for a, s in submissions(root) if student in (None, s) and assignment in (None, a)]
-    nbgrader = course.api(course.config(root))
+    cfg = course.config(root)
+    db_url = cfg.CourseDirectory.db_url
+    nbgrader = course.api(cfg)
     for a in sorted({a for a, _ in todo}):   # the gradebook must know each assignment's tests
         course.run(nbgrader.generate_assignment(a), f"generate {a}")
     hashes = _load_hashes(root)
@@ -265,7 +261,7 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
         keys[(a, s)] = _task_key(task)
         already = (root / "grader" / "autograded" / s / a).is_dir()
         if not force and already and hashes.get(f"{s}/{a}") == keys[(a, s)]:
-            rows.append(_row(root, s, a, None, "unchanged"))
+            rows.append(_row(db_url, s, a, None, "unchanged"))
         else:
             tasks.append(task)
     if not tasks:
@@ -285,7 +281,7 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
                 hashes[f"{task.student}/{task.assignment}"] = keys[(task.assignment, task.student)]
             else:
                 hashes.pop(f"{task.student}/{task.assignment}", None)
-            rows.append(_row(root, task.student, task.assignment, outcome.seconds, status))
+            rows.append(_row(db_url, task.student, task.assignment, outcome.seconds, status))
             bar.update(1)
         bar.close()
     finally:
@@ -300,8 +296,7 @@ def _template_gradebook(root: Path, assignment: str) -> bytes:
     """A gradebook that knows ``assignment``'s notebooks and tests, made once for every task."""
     with tempfile.TemporaryDirectory(prefix="grader-template-") as tmp:
         scratch = Path(tmp)
-        cfg = course.config(scratch, source_directory=str(root / "solutions"), release_directory="release",
-                            db_url=f"sqlite:///{scratch / 'gradebook.db'}")
+        cfg = course.scratch_config(scratch, root / "solutions")
         course.run(course.api(cfg).generate_assignment(assignment), f"generate {assignment}")
         return (scratch / "gradebook.db").read_bytes()
 
@@ -356,11 +351,11 @@ def _save_hashes(root: Path, hashes: dict) -> None:
     path.write_text(json.dumps(hashes, indent=1, sort_keys=True))
 
 
-def _row(root: Path, student: str, assignment: str, seconds: float | None, status: str) -> Row:
+def _row(db_url: str, student: str, assignment: str, seconds: float | None, status: str) -> Row:
     from nbgrader.api import Gradebook, MissingEntry
 
     points = maximum = None
-    with Gradebook(course.config(root).CourseDirectory.db_url) as gb:
+    with Gradebook(db_url) as gb:
         try:
             submission = gb.find_submission(assignment, student)
             points, maximum = float(submission.score), float(submission.max_score)

@@ -60,6 +60,15 @@ def config(root: Path = ROOT, **course_directory):
     return cfg
 
 
+def scratch_config(scratch: Path, source: Path):
+    """The configuration of a scratch course in ``scratch`` that grades the assignments of
+    ``source`` (a ``solutions/`` folder): release, submissions, autograded copies, feedback and
+    the gradebook all live in ``scratch``, so the real course is never touched."""
+    return config(scratch, source_directory=str(source), release_directory="release",
+                  submitted_directory="submitted", autograded_directory="autograded",
+                  feedback_directory="feedback", db_url=f"sqlite:///{scratch / 'gradebook.db'}")
+
+
 def api(cfg):
     """An ``NbGraderAPI`` on ``cfg``: the one entry point to nbgrader's commands."""
     # nbgrader runs the `alembic` script of its own environment by name, so that environment's

@@ -100,15 +100,7 @@ def score(path: str | Path, assignment: str | None = None) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="grader-score-") as tmp:
         scratch = Path(tmp)
-        cfg = course.config(
-            scratch,
-            source_directory=str(course.ROOT / "solutions"),
-            release_directory="release",
-            submitted_directory="submitted",
-            autograded_directory="autograded",
-            feedback_directory="feedback",
-            db_url=f"sqlite:///{scratch / 'gradebook.db'}",
-        )
+        cfg = course.scratch_config(scratch, course.ROOT / "solutions")
         nbgrader = course.api(cfg)
         course.run(nbgrader.generate_assignment(assignment), f"generate {assignment}")
         submitted = scratch / "submitted" / course.STUDENT / assignment

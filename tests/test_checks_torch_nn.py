@@ -30,17 +30,21 @@ def train_epoch(model, loader, loss_fn, optimizer, device):
     return total / count
 
 
+def _eval_loop(model, loader, loss_fn, device):
+    total, correct, count = 0.0, 0, 0
+    for X, y in loader:
+        X, y = X.to(device), y.to(device)
+        out = model(X)
+        total += loss_fn(out, y).item() * len(X)
+        correct += (out.argmax(1) == y).sum().item()
+        count += len(X)
+    return total / count, correct / count
+
+
 def evaluate(model, loader, loss_fn, device):
     model.eval()
-    total, correct, count = 0.0, 0, 0
     with torch.no_grad():
-        for X, y in loader:
-            X, y = X.to(device), y.to(device)
-            out = model(X)
-            total += loss_fn(out, y).item() * len(X)
-            correct += (out.argmax(1) == y).sum().item()
-            count += len(X)
-    return total / count, correct / count
+        return _eval_loop(model, loader, loss_fn, device)
 
 
 def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs, device, keep=copy.deepcopy):
@@ -186,17 +190,6 @@ def test_checkpoint_checks_pass_on_reference_implementations(optimizer):
 
 
 # ----------------------------------------------------------------------------- checks catch bugs
-def _eval_loop(model, loader, loss_fn, device):
-    total, correct, count = 0.0, 0, 0
-    for X, y in loader:
-        X, y = X.to(device), y.to(device)
-        out = model(X)
-        total += loss_fn(out, y).item() * len(X)
-        correct += (out.argmax(1) == y).sum().item()
-        count += len(X)
-    return total / count, correct / count
-
-
 def test_training_checks_name_typical_bugs():
     def no_zero_grad(model, loader, loss_fn, optimizer, device):
         model.train()

@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from utils.checks.assertions import CheckFailure, _raise, expect_runs, show
+from utils.checks.assertions import CheckFailure, _raise, expect_close, expect_runs, show
 
 __all__ = [
     "DEVICE_HINT",
@@ -138,8 +138,6 @@ def expect_differentiable(out: Any, wrt: torch.Tensor, expected_grad: Any, what:
     Catches outputs cut off from the graph (``.detach()``, ``.item()``, ``torch.tensor(...)``,
     a detour through NumPy) and wrong gradients.
     """
-    from utils.checks.assertions import expect_close
-
     if not isinstance(out, torch.Tensor):
         _raise(what, f"expected a tensor, got {type(out).__name__}")
     if not out.requires_grad:
