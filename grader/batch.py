@@ -39,7 +39,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from grader import course
+from grader import course, sandbox
+from grader.preprocessors import COURSE_CHANGED
 
 REPORT_CSV = Path("grader", "report.csv")           # under the course root
 HASHES = Path("grader", "autograded", "hashes.json")
@@ -57,6 +58,8 @@ class Task:
     gradebook: bytes                  # an SQLite gradebook that knows the assignment
     submission: dict[str, bytes]      # the hand-in's files, by name
     threads: int | None = 1           # BLAS / torch threads of the grading kernel (None: the worker's own setting)
+    checks: dict[str, bytes] = field(default_factory=dict)   # the course's utils/, as before the batch
+    data: str | None = None           # a copy of data/ made before the batch (None: the worker's own)
 
 
 @dataclass
@@ -106,7 +109,12 @@ def grade(task: Task) -> Outcome:
             _write(scratch / "source" / task.assignment, task.source)
             _write(scratch / "submitted" / STUDENT_SCRATCH / task.assignment, gradable)
             (scratch / "gradebook.db").write_bytes(task.gradebook)
-            nbgrader = course.api(course.scratch_config(scratch, scratch / "source"))
+            cfg = course.scratch_config(scratch, scratch / "source")
+            if task.checks:   # kernels import these checks, never what is on disk now
+                _write(scratch / "course" / "utils", task.checks)
+                (scratch / "course" / "data").symlink_to(Path(task.data) if task.data else course.ROOT / "data")
+                cfg.RobustExecute.course_files = str(scratch / "course")
+            nbgrader = course.api(cfg)
             result = nbgrader.autograde(task.assignment, STUDENT_SCRATCH)
             folder = scratch / "autograded" / STUDENT_SCRATCH / task.assignment
             outcome.autograded = {p.name: p.read_bytes() for p in sorted(folder.glob("*.ipynb"))}
@@ -268,7 +276,19 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
         write_report(root, rows)
         return rows
     templates = {a: _template_gradebook(root, a) for a in sorted({t.assignment for t in tasks})}
-    tasks = [dataclasses.replace(t, gradebook=templates[t.assignment]) for t in tasks]
+    # What no submission may change: the course's files, put back as each outcome comes in
+    # (this is the batch's course: edits made to it while the batch runs are undone too); and
+    # the checks and data the kernels get, copied before any submission ran.
+    checkout = sandbox.Checkout(root)
+    code = root if (root / "utils").is_dir() else course.ROOT
+    checks = {name: data for name, data in _read(code / "utils").items() if "__pycache__" not in name}
+    pristine = Path(tempfile.mkdtemp(prefix="grader-course-"))
+    data = None
+    if not scheduler:   # a remote worker uses its own checkout's data (verified on every load)
+        shutil.copytree(code / "data", pristine / "data")
+        data = str(pristine / "data")
+    tasks = [dataclasses.replace(t, gradebook=templates[t.assignment], checks=checks, data=data)
+             for t in tasks]
 
     executor = DaskCluster(jobs, scheduler) if (scheduler or use_dask) else LocalProcesses(jobs)
     staging = Path(tempfile.mkdtemp(prefix="grader-outcomes-"))
@@ -276,6 +296,9 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
     try:
         bar = tqdm(total=len(tasks), desc=f"autograde ({jobs} jobs)", unit="notebook", disable=not progress)
         for task, outcome in executor.map_unordered(tasks):
+            changed = checkout.restore()
+            if changed:
+                outcome.problem = "; ".join(filter(None, [outcome.problem, f"{COURSE_CHANGED}: {', '.join(changed)}"]))
             status = _record(recorder, staging, outcome)
             if status == "graded":
                 hashes[f"{task.student}/{task.assignment}"] = keys[(task.assignment, task.student)]
@@ -286,7 +309,9 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
         bar.close()
     finally:
         executor.close()
+        checkout.restore()
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(pristine, ignore_errors=True)
         _save_hashes(root, hashes)
     write_report(root, rows)
     return rows

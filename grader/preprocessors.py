@@ -3,7 +3,10 @@
 - :class:`RobustExecute` keeps grading a notebook whose kernel dies (``os._exit``, a segfault,
   running out of memory): nbgrader alone drops the whole notebook, so one crash would cost
   every point. Here it costs the cell that crashed. It also gives every test cell freshly
-  loaded checks, so patching them from an answer cell gains nothing.
+  loaded checks and the NumPy, torch, math and builtins the checks compute with as they were
+  before any student code ran (``grader.guard``), so patching them from an answer cell gains
+  nothing; and it runs the kernel in a workspace of its own, with limits, and puts back any
+  course file a submission changed (``grader.sandbox``).
   Cells tagged ``demo`` (ungraded demonstrations: full training runs, experiments) are not
   run during grading: no test depends on them, and they would cost minutes per student.
 - :class:`HideHiddenTests` keeps hidden tests out of the feedback students get.
@@ -15,10 +18,13 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
+import shutil
 import time
 
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, Execute
@@ -28,15 +34,33 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
-# Run in the grading kernel before each test cell (see RobustExecute).
-FORGET_CHECKS = """\
+from grader import course, sandbox
+
+# Run in the grading kernel when it starts: grader/guard.py, as a module of its own that
+# never comes from the course's files on disk, then a snapshot of what the checks rely on.
+INSTALL_GUARD = f"""\
+import sys as _sys, types as _types
+_guard = _types.ModuleType("_grader_guard")
+exec(compile({(Path(__file__).parent / "guard.py").read_text()!r}, "<grader guard>", "exec"), vars(_guard))
+_sys.modules["_grader_guard"] = _guard
+_guard.install()
+del _sys, _types, _guard
+"""
+# Run in the grading kernel before each test cell (see RobustExecute). Prints what it put back.
+BEFORE_TEST = """\
 import sys as _sys
 for _name in [n for n in _sys.modules if n == "utils.checks" or n.startswith("utils.checks.")]:
     del _sys.modules[_name]
 if "utils" in _sys.modules:
     vars(_sys.modules["utils"]).pop("checks", None)
+print("RESTORED", __import__("json").dumps(_sys.modules["_grader_guard"].restore()))
 del _sys
 """
+GUARD_MISSING = ("the grading kernel's guard is gone (an answer cell removed or broke it), so "
+                 "this test could not be trusted and scores 0")
+RESTORED_NOTE = ("note: before this test, the grader put back {names}, which code in this "
+                 "notebook had changed; the tests compute with the originals\n")
+COURSE_CHANGED = "course files changed while this notebook was graded (put back)"
 DEMO_TAG = "demo"
 DEMO_NOTE = ("(an ungraded demonstration: not run during grading, so that grading stays fast; "
              "it runs in your own notebook)\n")
@@ -74,10 +98,62 @@ class RobustExecute(Execute):
         help="Wall-clock seconds for the whole notebook (None: no limit). Each cell's own "
              "timeout is cut to what is left; the cells after the limit fail without running."
     ).tag(config=True)
+    course_root = Unicode(
+        "", help="The course whose files a submission must not change ('': this course)."
+    ).tag(config=True)
+    restore_course = Bool(
+        False, help="Put back, after the notebook, any of the course's files that changed while "
+                    "it ran. Off by default: it would also undo your own edits made meanwhile. "
+                    "`grader autograde` does it for a whole batch, against a snapshot taken "
+                    "before the batch (README, THREATS.md)."
+    ).tag(config=True)
+    course_files = Unicode(
+        "", help="Folder whose utils/ and data/ the grading kernel gets a copy of ('': the "
+                 "course root). A batch points it at a copy made before any submission ran."
+    ).tag(config=True)
+    kernel_memory = Unicode(
+        "", help="Memory per grading kernel, e.g. '6G' ('': a quarter of the machine, at least "
+                 "4 GiB; '0': no limit). Over it, allocations fail with MemoryError."
+    ).tag(config=True)
+    kernel_processes = Integer(
+        256, help="Processes a grading kernel may start beyond those its user already runs "
+                  "(0: no limit). Not enforced for root."
+    ).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = (time.monotonic() + self.notebook_timeout) if self.notebook_timeout else None
-        return super().preprocess(nb, resources, km)
+        self._restored: set[str] = set()
+        root = Path(self.course_root or course.ROOT)
+        checkout = sandbox.Checkout(root) if self.restore_course else None
+        self._workspace = sandbox.make_workspace(Path(self.course_files or root))
+        self._own_checks = sandbox.Checkout(self._workspace, guarded=("utils",), skipped=())
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            shutil.rmtree(self._workspace, ignore_errors=True)
+            changed = checkout.restore() if checkout else []
+            if changed:
+                self.log.warning("%s: %s", COURSE_CHANGED, ", ".join(changed))
+
+    async def async_start_new_kernel(self, **kwargs):
+        """Start the kernel in the notebook's workspace, with its limits, then guard it."""
+        memory = sandbox.parse_size(self.kernel_memory) if self.kernel_memory else sandbox.default_memory()
+        processes = self.kernel_processes and sandbox.running_processes() + self.kernel_processes
+        kwargs.setdefault("cwd", str(self._workspace))
+        kwargs.setdefault("env", sandbox.kernel_environment(self._workspace))
+        kwargs.setdefault("preexec_fn", sandbox.limit_resources(memory, processes))
+        await super().async_start_new_kernel(**kwargs)
+
+    async def async_start_new_kernel_client(self):
+        client = await super().async_start_new_kernel_client()
+        # Snapshot, before any student code runs, the modules that the checks compute with.
+        msg_id = await ensure_async(self.kc.execute(INSTALL_GUARD, store_history=False, silent=True))
+        await self.async_wait_for_reply(msg_id)
+        return client
+
+    # nbclient's synchronous entry points wrap its own coroutines: wrap these instead.
+    start_new_kernel = run_sync(async_start_new_kernel)
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
@@ -97,10 +173,22 @@ class RobustExecute(Execute):
                                          traceback=[f"NotebookTimeoutError: {NOTEBOOK_TIMEOUT}"])]
             return cell, resources
         try:
+            note = None
             if utils.is_grade(cell) and cell.cell_type == "code":
-                self._run_quietly(NotebookNode(cell_type="code", source=FORGET_CHECKS,
-                                               metadata={}, outputs=[]), index)
-            return super().preprocess_cell(cell, resources, index)
+                restored = self._before_test(index)
+                if restored is None:
+                    cell.outputs = [NotebookNode(output_type="error", ename="GuardMissing",
+                                                 evalue=GUARD_MISSING, traceback=[f"GuardMissing: {GUARD_MISSING}"])]
+                    return cell, resources
+                new = sorted(set(restored) - self._restored)
+                self._restored.update(restored)
+                if new:
+                    note = NotebookNode(output_type="stream", name="stdout",  # nbgrader fails stderr
+                                        text=RESTORED_NOTE.format(names=", ".join(new)))
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            if note is not None:
+                cell.outputs.insert(0, note)
+            return cell, resources
         except DeadKernelError:
             self.log.warning("Kernel died in cell %d; restarting and replaying earlier cells", index)
             cell.outputs.append(NotebookNode(output_type="error", ename="KernelDied",
@@ -113,11 +201,23 @@ class RobustExecute(Execute):
         return (not self.run_demos and is_demo(cell)
                 and not utils.is_grade(cell) and not utils.is_solution(cell))
 
+    def _before_test(self, index) -> list[str] | None:
+        """Fresh checks and guarded modules for the test cell at ``index``; what was put back
+        (``None`` when the kernel's guard is gone)."""
+        files = self._own_checks.restore()   # the kernel's copy of the checks, as it was given
+        done = self._run_quietly(NotebookNode(cell_type="code", source=BEFORE_TEST, metadata={},
+                                              outputs=[]), index)
+        for output in done.outputs:
+            if output.output_type == "stream" and output.text.startswith("RESTORED "):
+                return files + json.loads(output.text.split(" ", 1)[1].splitlines()[0])
+        return None
+
     def _run_quietly(self, cell, index):
-        """Run ``cell`` (a copy or a scratch cell) in the kernel without a trace in the notebook."""
+        """Run ``cell`` (a copy or a scratch cell) in the kernel without a trace in the notebook;
+        return it, executed."""
         original = self.nb.cells[index]
         try:
-            self.execute_cell(cell, index, store_history=False)
+            return self.execute_cell(cell, index, store_history=False)
         finally:  # nbclient puts the executed cell into the notebook at its index
             self.nb.cells[index] = original
 

@@ -1,0 +1,146 @@
+"""Where a grading kernel runs, what it can see and what it may use.
+
+A submission's code runs with the grader's own permissions, so by default it could write to
+the course's files (the checks, the data, ``nbgrader_config.py``), for itself and for every
+submission graded after it, and read the hidden tests next to it. Here, per notebook:
+
+- :func:`make_workspace` gives the kernel a folder of its own holding a *copy* of the course's
+  ``utils/`` and ``data/`` and nothing else: the kernel's working folder, first on its
+  ``sys.path``, its ``HOME`` and IPython/matplotlib folders, so the checks it imports and the
+  start-up files it could plant are its own. ``solutions/`` and the gradebook are not in it.
+- :class:`Checkout` remembers the course's own files before the notebook runs and, after it,
+  puts back any that changed and removes any that appeared (a submission that wrote to them
+  by absolute path), so the instructor's checkout is what it was.
+- :func:`limit_resources` caps the kernel's memory and processes (``setrlimit``), so that a
+  cell that allocates far too much fails with ``MemoryError`` and a fork bomb runs out of
+  processes, instead of taking the machine down with the other submissions.
+
+What this does not defend against is written in ``grader/THREATS.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import tempfile
+from pathlib import Path
+
+# The course's files that grading relies on, relative to the course root (git's hooks and
+# config too: the instructor's git runs them). Inside them, what grading itself writes is left
+# out. The Python environment (.venv) is not guarded: see THREATS.md.
+GUARDED = ("utils", "data", "solutions", "grader", "nbgrader_config.py", "pyproject.toml",
+           ".git/config", ".git/hooks")
+SKIPPED = {"__pycache__", ".ipynb_checkpoints", "autograded", "feedback"}
+SKIPPED_FILES = {"gradebook.db", "gradebook.db-journal", "report.csv", "grades.csv"}
+
+
+def course_files(root: Path, guarded=GUARDED, skipped=SKIPPED) -> list[Path]:
+    """The files under ``root``'s ``guarded`` paths, but for the ``skipped`` folders."""
+    found = []
+    for name in guarded:
+        path = Path(root, name)
+        if path.is_file():
+            found.append(path)
+        for folder, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if d not in skipped)
+            found += [Path(folder, f) for f in sorted(files) if f not in SKIPPED_FILES]
+    return found
+
+
+class Checkout:
+    """Files as they were when created; :meth:`restore` puts them back.
+
+    By default the course's files that grading relies on; ``guarded=("utils",)`` with nothing
+    skipped watches a kernel's own copy of the checks, compiled caches included.
+    """
+
+    def __init__(self, root: Path, guarded=GUARDED, skipped=SKIPPED):
+        self.root, self.guarded, self.skipped = Path(root), guarded, skipped
+        self.files = {p: p.read_bytes() for p in course_files(self.root, guarded, skipped)}
+
+    def restore(self) -> list[str]:
+        """Undo every change to the files; return what was changed (relative paths)."""
+        changed = []
+        now = set(course_files(self.root, self.guarded, self.skipped))
+        for path in sorted(now - set(self.files)):
+            path.unlink(missing_ok=True)
+            changed.append(f"{path.relative_to(self.root)} (added)")
+        for path, data in self.files.items():
+            try:  # the bytes, not time stamps: those can be set back (os.utime)
+                same = path.read_bytes() == data
+            except OSError:
+                same = False
+            if not same:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                changed.append(str(path.relative_to(self.root)))
+        return changed
+
+
+def make_workspace(course: Path) -> Path:
+    """A fresh folder holding copies of ``course``'s ``utils/`` and ``data/``, for one kernel."""
+    workspace = Path(tempfile.mkdtemp(prefix="grader-kernel-"))
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(Path(course) / "utils", workspace / "utils", ignore=ignore)
+    if (Path(course) / "data").is_dir():
+        shutil.copytree(Path(course) / "data", workspace / "data", ignore=ignore)
+    for name in ("home", "home/.ipython", "home/.matplotlib"):
+        (workspace / name).mkdir()
+    return workspace
+
+
+def kernel_environment(workspace: Path, base: dict | None = None) -> dict[str, str]:
+    """The grading kernel's environment: the workspace's copy of the course comes first."""
+    env = dict(os.environ if base is None else base)
+    env.update({
+        "PYTHONPATH": os.pathsep.join([str(workspace)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]),
+        "MLP_COURSE_DATA": str(workspace / "data"),
+        "HOME": str(workspace / "home"),
+        "IPYTHONDIR": str(workspace / "home" / ".ipython"),
+        "MPLCONFIGDIR": str(workspace / "home" / ".matplotlib"),
+        "PYTHONNOUSERSITE": "1",          # no start-up code from a user site-packages
+        "PYTHONDONTWRITEBYTECODE": "1",   # the checks are read from their source each time
+    })
+    return env
+
+
+def default_memory() -> int:
+    """Bytes of memory per grading kernel by default: a quarter of the machine, at least 4 GiB."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(4 << 30, total // 4)
+
+
+def parse_size(text: str) -> int:
+    """``"6G"``, ``"512M"`` or a number of bytes, as bytes."""
+    text = text.strip().upper().removesuffix("B")
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(text[-1:], 1)
+    return int(float(text.rstrip("KMGT")) * scale)
+
+
+def limit_resources(memory: int | None, processes: int | None):
+    """A ``preexec_fn`` for the kernel's process that sets its limits (``None``: unlimited).
+
+    Memory is ``RLIMIT_DATA`` (heap and private mappings): unlike ``RLIMIT_AS`` it leaves
+    alone the large address-space reservations that CUDA makes. Processes is ``RLIMIT_NPROC``,
+    which the kernel (root excepted) counts over all processes of the user.
+    """
+    def apply():
+        if memory:
+            resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+        if processes:
+            resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    return apply
+
+
+def running_processes() -> int:
+    """How many processes this user has now (``RLIMIT_NPROC`` counts them all)."""
+    uid = os.getuid()
+    return sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and _owner(p) == uid)
+
+
+def _owner(path: Path) -> int | None:
+    try:
+        return path.stat().st_uid
+    except OSError:
+        return None
