@@ -16,6 +16,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import (
     AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
 
+from grader.feedback import TEMPLATE as FEEDBACK_TEMPLATE, FeedbackSummary
 from grader.preprocessors import HideHiddenTests, RobustExecute
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
@@ -46,5 +47,9 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties, CheckCellMetadata]
 
 # Feedback must never give hidden tests away: nbgrader's shows them, so HideHiddenTests
-# removes them (and cuts tracebacks, which quote test code, to their message).
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# removes them (and cuts tracebacks, which quote test code, to their message). The page opens
+# with a summary (points and status of each graded part, linked to it): FeedbackSummary reads
+# it from the gradebook, and the course's template, which extends nbgrader's, shows it.
+c.GenerateFeedback.preprocessors = [
+    GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor, FeedbackSummary]
+c.GenerateFeedback.HTMLExporter.template_file = FEEDBACK_TEMPLATE  # nested: feedback pages only

@@ -20,6 +20,8 @@ from grader.variants import grade_id
 TIMEOUT_NOTE = "the cell was stopped after running too long (an endless loop, or far too slow)"
 MISSING_CELL = "this test's cell is missing from the notebook (deleted?), so it scores 0"
 NOT_ANSWERED = "not answered yet: some code it needs still says `raise NotImplementedError()`"
+# What became of a graded cell (``status``): the feedback page's words for it.
+PASSED, FAILED, TIMED_OUT, NOT_RUN = "passed", "failed", "timed out", "not run"
 
 
 def test_results(autograded: Path, source: Path, gradebook_url: str, assignment: str,
@@ -45,7 +47,7 @@ def test_results(autograded: Path, source: Path, gradebook_url: str, assignment:
                 "grade_id": test_id,
                 "score": float(grade.score),
                 "max_score": float(grade.max_score),
-                "feedback": MISSING_CELL if cell is None else _feedback(cell, grade.score, grade.max_score),
+                "feedback": message(cell, grade.score, grade.max_score),
             })
         return {
             "assignment": assignment,
@@ -56,15 +58,35 @@ def test_results(autograded: Path, source: Path, gradebook_url: str, assignment:
         }
 
 
+def message(cell, score: float, max_score: float) -> str:
+    """The course's feedback on one graded cell: "passed", or what went wrong (the check's own
+    message, never test code). ``cell`` is None when the student deleted it."""
+    return MISSING_CELL if cell is None else _feedback(cell, score, max_score)
+
+
+def status(cell, score: float, max_score: float) -> str:
+    """What became of one graded cell: passed, failed, timed out, or not run (its kernel died,
+    or the notebook's time limit ran out first). ``cell`` is None when the student deleted it,
+    which fails it."""
+    if cell is None:
+        return FAILED
+    errors = {o.ename for o in cell.get("outputs", []) if o.output_type == "error"}
+    if "CellTimeoutError" in errors:
+        return TIMED_OUT
+    if errors & {"KernelDied", "NotebookTimeoutError"}:  # RobustExecute's, see grader.preprocessors
+        return NOT_RUN
+    return FAILED if errors or score < max_score else PASSED
+
+
 def _feedback(cell, score: float, max_score: float) -> str:
     errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
     if not errors:
         return "passed" if score >= max_score else ""
+    if any(error.ename == "CellTimeoutError" for error in errors):
+        return TIMEOUT_NOTE  # the KeyboardInterrupt beside it is the grader's own interrupt
     messages = []
     for error in errors:
-        if error.ename == "CellTimeoutError":
-            messages.append(TIMEOUT_NOTE)
-        elif error.ename == "NotebookTimeoutError":
+        if error.ename == "NotebookTimeoutError":
             messages.append(error.evalue)
         elif error.ename == "NotImplementedError":
             messages.append(NOT_ANSWERED)
