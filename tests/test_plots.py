@@ -15,6 +15,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.image import AxesImage  # noqa: E402
 
 from utils.plots import (  # noqa: E402
+    integer_xticks,
     plot_decision_boundaries_grid,
     plot_decision_boundary,
     plot_functions,
@@ -125,6 +126,34 @@ def test_history_from_a_list_of_numbers_or_tensors_uses_one_panel():
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [2.0, 1.0, 0.5])
 
 
+def _xticks(ax):
+    """The x tick positions matplotlib draws, within the axis' limits."""
+    ax.figure.canvas.draw()
+    low, high = ax.get_xlim()
+    return [t for t in ax.get_xticks() if low <= t <= high]
+
+
+def test_history_labels_its_panels_and_ticks_only_whole_epochs():
+    fig = plot_history({"train_loss": [1.0, 0.5, 0.4], "val_loss": [1.1, 0.7, 0.6], "val_acc": [0.7, 0.8, 0.9]},
+                       title="run")
+    assert fig._suptitle.get_text() == "run"
+    for ax, ylabel in zip(fig.axes, ["loss", "accuracy"]):
+        assert ax.get_ylabel() == ylabel and ax.get_legend() is not None
+        ticks = _xticks(ax)
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks  # no epoch 1.5
+
+
+def test_integer_xticks_on_an_axes_or_a_whole_figure():
+    fig, (left, right) = plt.subplots(1, 2)
+    for ax in (left, right):
+        ax.plot([1, 2, 3], [3.0, 2.0, 1.0])
+    assert any(not float(t).is_integer() for t in _xticks(left))  # matplotlib's default: 1.25, 1.5...
+    assert integer_xticks(left) is left
+    assert all(float(t).is_integer() for t in _xticks(left))
+    assert integer_xticks(fig) is fig
+    assert all(float(t).is_integer() for t in _xticks(right))
+
+
 def test_history_from_per_epoch_records_on_given_axes():
     fig, axes = plt.subplots(1, 2)
     records = [{"loss": 1.0, "acc": 0.5}, {"loss": 0.5, "acc": 0.75}]
@@ -163,6 +192,20 @@ def test_show_images_limits_the_number_shown_and_takes_scores():
     fig = show_images(images, np.arange(100) % 10, scores, max_images=12)
     assert len(_visible_images(fig)) == 12
     assert all(to_rgba(ax.title.get_color()) == to_rgba("green") for ax in fig.axes if ax.get_images())
+
+
+@pytest.mark.parametrize("count, title", [(16, "Fashion-MNIST"), (32, None), (8, "one row")])
+def test_show_images_titles_do_not_overlap_the_images(count, title):
+    rng = np.random.default_rng(0)
+    fig = show_images(rng.random((count, 28, 28)), np.arange(count) % 10, predictions=np.arange(count) % 7,
+                      ncols=8, title=title)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    shown = [ax for ax in fig.axes if ax.get_images()]
+    for above, below in zip(shown, shown[8:]):  # each image's title stays below the image above it
+        assert below.title.get_window_extent(renderer).y1 < above.get_window_extent(renderer).y0
+    if title is not None:  # and the figure's title above the first row's titles
+        assert fig._suptitle.get_window_extent(renderer).y0 > shown[0].title.get_window_extent(renderer).y1
 
 
 def test_show_misclassified_selects_the_wrong_ones():

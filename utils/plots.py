@@ -14,12 +14,15 @@ from collections.abc import Callable, Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
+from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "plot_decision_boundary",
     "plot_decision_boundaries_grid",
     "plot_history",
+    "integer_xticks",
     "show_images",
     "show_misclassified",
     "plot_functions",
@@ -183,6 +186,17 @@ def plot_decision_boundaries_grid(predicts, X, y, titles=None, ncols=4, resoluti
 # --------------------------------------------------------------------------------------
 # Training curves
 # --------------------------------------------------------------------------------------
+def integer_xticks(target):
+    """Whole-number ticks on the x axis of an Axes, or of every Axes of a Figure.
+
+    For axes that count epochs: there is no epoch 2.5. Returns ``target``, so that it can wrap
+    a call: ``integer_xticks(plot_history(history))``.
+    """
+    for ax in [target] if isinstance(target, Axes) else target.axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))  # 1, 2, 5, 10, 20...
+    return target
+
+
 def _as_series(history) -> dict[str, np.ndarray]:
     """dict of lists, list of numbers, or list of per-epoch dicts -> {name: float array}."""
     if isinstance(history, Mapping):
@@ -232,6 +246,7 @@ def plot_history(history, axes=None, title=None):
             ax.plot(epochs, values, marker="o" if len(values) <= 30 else None, markersize=3, label=name)
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
+        integer_xticks(ax)
         ax.grid(alpha=0.3)
         ax.legend()
     fig = axes[0].figure
@@ -318,7 +333,9 @@ def show_images(images, labels=None, predictions=None, class_names=None, ncols=8
     if axes is None:
         ncols = min(ncols, n)
         nrows = math.ceil(n / ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, (scale + 0.25) * nrows), squeeze=False)
+        # Each row needs room for its images' titles, the figure for its own: else they overlap.
+        height = (scale + 0.3) * nrows + (0.3 if title is not None else 0)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, height), squeeze=False)
     axes = list(np.ravel(axes))
     for i, ax in enumerate(axes):
         ax.axis("off")
