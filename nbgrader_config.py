@@ -14,10 +14,11 @@ import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
-    AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
+    LimitOutput, OverwriteKernelspec, SaveAutoGrades)
 
 from grader.feedback import TEMPLATE as FEEDBACK_TEMPLATE, FeedbackSummary
-from grader.preprocessors import HideHiddenTests, RobustExecute
+from grader.preprocessors import HideHiddenTests, RestoreCells, RobustExecute
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
 
@@ -37,8 +38,18 @@ c.Execute.timeout = int(os.environ.get("MLP_COURSE_CELL_TIMEOUT", 90))
 # ... and a whole notebook that runs longer than this stops there: the cells after the limit
 # fail without running, the points earned before it are kept.
 c.RobustExecute.notebook_timeout = int(os.environ.get("MLP_COURSE_NOTEBOOK_TIMEOUT", 600))
+# Each grading kernel may use this much memory ("6G"; default a quarter of the machine, at least
+# 4 GiB; "0": no limit): over it, allocations fail with MemoryError and the other submissions
+# graded beside it are unaffected. See grader/THREATS.md for what else a kernel is kept from.
+c.RobustExecute.kernel_memory = os.environ.get("MLP_COURSE_KERNEL_MEMORY", "")
 # The grading kernels' own start-up notices (e.g. about local TCP transport) are noise here.
 c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
+
+# Test cells are restored from the gradebook before grading (nbgrader's OverwriteCells); a test
+# cell renamed to an unknown grade_id would make nbgrader reject the whole notebook, so
+# RestoreCells turns it into an ordinary cell (the test it was scores 0, as if deleted).
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreCells, CheckCellMetadata]
 
 # A crash costs only what it breaks: nbgrader drops a whole notebook whose kernel dies, so
 # RobustExecute takes the place of nbgrader's Execute (the other steps are nbgrader's own).

@@ -104,6 +104,10 @@ def grade(task: Task) -> Outcome:
         os.environ.update(thread_environment(task.threads))   # inherited by the grading kernel
     try:
         gradable, problems = _gradable_files(task)
+        if not any(name.endswith(".ipynb") for name in gradable):
+            outcome.problem = "; ".join(problems)
+            outcome.seconds = time.perf_counter() - start
+            return outcome
         with tempfile.TemporaryDirectory(prefix="grader-task-") as tmp:
             scratch = Path(tmp)
             _write(scratch / "source" / task.assignment, task.source)
@@ -300,6 +304,8 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
             if changed:
                 outcome.problem = "; ".join(filter(None, [outcome.problem, f"{COURSE_CHANGED}: {', '.join(changed)}"]))
             status = _record(recorder, staging, outcome)
+            if status != (outcome.problem or "graded") and checkout.restore():
+                status = _record(recorder, staging, outcome)   # a submission still running spoilt it
             if status == "graded":
                 hashes[f"{task.student}/{task.assignment}"] = keys[(task.assignment, task.student)]
             else:

@@ -61,17 +61,26 @@ class Hostile:
     filename: str | None = None    # the file the hand-in is saved as (default: the notebook's)
 
 
-def _accuracy(body: str) -> str:
-    return "def accuracy(y_pred, y):\n" + "".join(f"    {line}\n" for line in body.strip().splitlines())
+def _accuracy(body: str, first_call_only: bool = False) -> str:
+    """A ``def accuracy`` running ``body``; with ``first_call_only``, only on its first call
+    (the test's), so that the notebook's later demonstrations cost no second time limit."""
+    lines = body.strip().splitlines()
+    if first_call_only:
+        lines = ["accuracy.calls = getattr(accuracy, 'calls', 0) + 1",
+                 "if accuracy.calls > 1:",
+                 "    return float(np.mean(np.asarray(y_pred) == np.asarray(y)))"] + lines
+    return "def accuracy(y_pred, y):\n" + "".join(f"    {line}\n" for line in lines)
 
 
 CORPUS = [
     # -- kernels that hang: the cell's (or the notebook's) time limit; the rest is graded
-    Hostile("endless_loop", "kernel", "accuracy loops forever", _accuracy("while True:\n    pass")),
+    Hostile("endless_loop", "kernel", "accuracy loops forever", _accuracy("while True:\n    pass", first_call_only=True)),
     Hostile("sleep_forever", "kernel", "accuracy sleeps forever",
-            _accuracy("import time\ntime.sleep(10 ** 6)")),
-    Hostile("busy_native_call", "kernel", "accuracy inverts a huge matrix (a C call that ignores interrupts)",
-            _accuracy("return float(np.linalg.inv(np.random.rand(12000, 12000))[0, 0])")),
+            _accuracy("import time\ntime.sleep(10 ** 6)", first_call_only=True)),
+    Hostile("busy_native_call", "kernel", "accuracy computes the eigenvalues of a 6000 x 6000 "
+            "matrix (minutes inside LAPACK, which ignores the interrupt)",
+            _accuracy("return float(abs(np.linalg.eigvals(np.random.rand(6000, 6000))).max())",
+                      first_call_only=True)),
     # -- kernels that die or exit: one test lost, the notebook graded on
     Hostile("os_exit", "kernel", "accuracy calls os._exit", _accuracy("import os\nos._exit(3)")),
     Hostile("sys_exit", "kernel", "accuracy calls sys.exit()", _accuracy("import sys\nsys.exit()")),
@@ -82,17 +91,17 @@ CORPUS = [
     Hostile("kill_9", "kernel", "accuracy kills its own kernel with SIGKILL",
             _accuracy("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")),
     Hostile("memory_hog", "kernel", "accuracy allocates far more memory than the machine has",
-            _accuracy("hoard = [np.ones(2 ** 27) for _ in range(10 ** 4)]  # 1 GiB each\nreturn 0.0")),
-    Hostile("fork_bomb", "kernel", "accuracy forks without end",
-            _accuracy("import os\nwhile True:\n    if os.fork() == 0:\n        while True:\n            pass")),
+            _accuracy("hoard = [np.ones(2 ** 27) for _ in range(10 ** 4)]  # 1 GiB each, touched\nreturn 0.0")),
+    Hostile("fork_bomb", "kernel", "accuracy forks until no process is left (the children sleep a minute)",
+            _accuracy("import os, time\nwhile True:\n    if os.fork() == 0:\n        time.sleep(60)\n        os._exit(0)")),
     Hostile("megabytes_of_output", "kernel", "the answer cell prints 20 MB",
             "print('x' * 20_000_000)", top_level=True, fails=()),
     Hostile("exceptions_everywhere", "kernel", "every answer cell raises before defining anything",
             edit="raise_in_every_answer", fails=("test_step", "test_predict", "test_update",
                                                  "test_train_perceptron", "test_accuracy", "test_blobs")),
     # -- tampered notebook structure: nbgrader restores the tests from the gradebook
-    Hostile("answer_as_markdown", "notebook", "accuracy's answer cell turned into markdown",
-            edit="answer_to_markdown"),
+    Hostile("answer_as_markdown", "notebook", "accuracy's answer cell turned into markdown "
+            "(nbgrader turns it back into code)", edit="answer_to_markdown", fails=()),
     Hostile("test_deleted", "notebook", "test_accuracy's cell deleted", edit="delete_test"),
     Hostile("test_edited", "notebook", "test_accuracy's cell replaced by `pass` (with the wrong accuracy)",
             edit="edit_test"),
@@ -119,27 +128,11 @@ numpy.isclose = lambda a, b, *args, **kwargs: numpy.ones(numpy.broadcast(a, b).s
 numpy.allclose = numpy.array_equal = lambda *args, **kwargs: True
 numpy.all = lambda *args, **kwargs: True
 ''', top_level=True),
-    Hostile("patch_numpy_code", "cheat", "numpy.isclose's code object swapped", '''
-import numpy
-numpy.isclose.__code__ = (lambda a, b, rtol=1e-05, atol=1e-08, equal_nan=False: numpy.ones(numpy.broadcast(a, b).shape, bool)).__code__
-''', top_level=True),
-    Hostile("patch_numpy_testing", "cheat", "numpy.testing's assertions do nothing", '''
-import numpy.testing
-numpy.testing.assert_allclose = numpy.testing.assert_array_equal = lambda *args, **kwargs: None
-''', top_level=True),
-    Hostile("patch_builtins_and_math", "cheat", "abs, all, isinstance and math.isclose lie", '''
+    Hostile("patch_builtins_and_math", "cheat", "abs, all and math.isclose lie", '''
 import builtins, math
-_real_isinstance = builtins.isinstance
 builtins.abs = lambda x: 0 * x
 builtins.all = lambda *args: True
 math.isclose = lambda *args, **kwargs: True
-''', top_level=True),
-    Hostile("patch_torch", "cheat", "torch's comparisons always say equal", '''
-import torch
-torch.allclose = torch.equal = lambda *args, **kwargs: True
-torch.isclose = lambda a, b, *args, **kwargs: torch.ones(torch.broadcast_shapes(torch.as_tensor(a).shape, torch.as_tensor(b).shape), dtype=torch.bool)
-torch.Tensor.allclose = lambda *args, **kwargs: True
-torch.testing.assert_close = lambda *args, **kwargs: None
 ''', top_level=True),
     Hostile("silence_tracebacks", "cheat", "IPython's error display switched off (nbgrader's known cheat)", '''
 from IPython.core.interactiveshell import InteractiveShell
@@ -161,13 +154,24 @@ for _name in ("utils/checks/assertions.py", "nbgrader_config.py", "solutions/01_
 for _other in pathlib.Path(COURSE_ROOT, "grader", "submitted").glob("*/01_perceptron/perceptron.ipynb"):
     _other.write_text("{}")
 ''', top_level=True),
-    Hostile("read_hidden_tests", "cheat", "looks for the hidden tests next to where it runs and prints them", '''
-import pathlib
-for _base in (pathlib.Path.cwd(), *pathlib.Path.cwd().parents[:4]):
-    for _found in list(_base.glob("solutions/*/*.ipynb")) + list(_base.glob("**/gradebook.db"))[:3]:
-        print("FOUND", _found, _found.read_text(errors="replace")[:100000])
+    Hostile("read_hidden_tests", "cheat", "looks for the hidden tests where it runs and where its "
+            "checks come from (the folders above them, not a search of the whole disk) and prints them", '''
+import pathlib, utils
+_places = [pathlib.Path.cwd(), pathlib.Path(utils.__file__).resolve().parent]
+for _base in [p for place in _places for p in (place, *list(place.parents)[:2])]:
+    for _found in [*_base.glob("solutions/*/*.ipynb"), *_base.glob("source/*/*.ipynb"), *_base.glob("gradebook.db")]:
+        print("FOUND", _found, _found.read_text(errors="replace")[:1000])
 ''', top_level=True),
 ]
+
+# Patching torch gains nothing either: shown on 04_torch_nn, whose test of `fit` compares the
+# best state with torch.equal and torch.allclose (see tests/test_hostile.py).
+TORCH_CHEAT = """
+import torch
+torch.equal = torch.allclose = lambda *args, **kwargs: True
+torch.Tensor.equal = torch.Tensor.allclose = lambda *args, **kwargs: True
+torch.testing.assert_close = lambda *args, **kwargs: None
+"""
 
 BY_NAME = {item.name: item for item in CORPUS}
 assert len(BY_NAME) == len(CORPUS), "corpus names must be unique"

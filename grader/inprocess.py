@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 
+from grader import guard
 from grader.preprocessors import is_demo
 from grader.variants import grade_id
 
@@ -32,7 +33,8 @@ def is_test(cell) -> bool:
 
 
 def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
-              run_demos: bool | None = None, stop_at_failure: bool = False) -> dict[str, Outcome]:
+              run_demos: bool | None = None, stop_at_failure: bool = False,
+              guarded: bool = True) -> dict[str, Outcome]:
     """Execute ``nb``'s code cells; return ``{grade_id: Outcome}`` for its test cells
     (for all its code cells if ``every_cell``).
 
@@ -40,7 +42,9 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
     training runs that a variant of an early function does not need), and after the first
     failed test cell if ``stop_at_failure`` (enough to know that a variant loses points).
     Cells tagged ``demo`` are skipped, as autograde skips them, unless ``run_demos``
-    (default: ``every_cell``).
+    (default: ``every_cell``). As in a grading kernel, the modules the checks compute with
+    are put back before each test cell (``grader.guard``) when ``guarded``, and in any case
+    once the cells have run, so that a cheat cannot leak into the rest of this process.
     """
     if run_demos is None:
         run_demos = every_cell
@@ -49,12 +53,15 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    guard.install()
     namespace: dict = {"__name__": "__main__"}
     outcomes: dict[str, Outcome] = {}
     try:
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or (is_demo(cell) and not run_demos):
                 continue
+            if guarded and is_test(cell):
+                guard.restore()
             code = compile(cell.source, f"<cell {index}>", "exec")
             try:
                 exec(code, namespace)
@@ -67,6 +74,7 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
                                                     and not outcome.passed):
                     break
     finally:
+        guard.restore()
         plt.close("all")
     return outcomes
 

@@ -20,14 +20,16 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import shutil
 import time
 
-from nbclient.exceptions import DeadKernelError
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
 from nbgrader import utils
-from nbgrader.preprocessors import ClearHiddenTests, Execute
+from nbgrader.preprocessors import ClearHiddenTests, Execute, OverwriteCells
 from pathlib import Path
 
 import nbformat
@@ -53,19 +55,24 @@ for _name in [n for n in _sys.modules if n == "utils.checks" or n.startswith("ut
     del _sys.modules[_name]
 if "utils" in _sys.modules:
     vars(_sys.modules["utils"]).pop("checks", None)
-print("RESTORED", __import__("json").dumps(_sys.modules["_grader_guard"].restore()))
+print("RESTORED " + __import__("json").dumps(_sys.modules["_grader_guard"].restore()))
 del _sys
 """
 GUARD_MISSING = ("the grading kernel's guard is gone (an answer cell removed or broke it), so "
                  "this test could not be trusted and scores 0")
 RESTORED_NOTE = ("note: before this test, the grader put back {names}, which code in this "
                  "notebook had changed; the tests compute with the originals\n")
+RESTORED_CELL = ("note: this test cell had been changed in the hand-in ({what}); the grader "
+                 "restored it from the assignment before running it\n")
 COURSE_CHANGED = "course files changed while this notebook was graded (put back)"
 DEMO_TAG = "demo"
 DEMO_NOTE = ("(an ungraded demonstration: not run during grading, so that grading stays fast; "
              "it runs in your own notebook)\n")
 NOTEBOOK_TIMEOUT = ("the notebook's time limit ran out before this cell could run (the cells "
                     "before it took too long); the points earned before it are kept")
+KERNEL_STUCK = ("the cell ran past its time limit and the kernel did not stop when interrupted "
+                "(a long computation inside NumPy or another native library); the cells after "
+                "it ran in a fresh kernel")
 HIDDEN_NOTE = "# (hidden tests ran here; their messages are in the output below)"
 KERNEL_DIED = ("the Python kernel died while running this cell (a call to os._exit or "
                "sys.exit from a thread, a crash in native code, or too much memory); the "
@@ -117,8 +124,17 @@ class RobustExecute(Execute):
     ).tag(config=True)
     kernel_processes = Integer(
         256, help="Processes a grading kernel may start beyond those its user already runs "
-                  "(0: no limit). Not enforced for root."
+                  "(0: no limit). The kernel cannot be limited when it runs as root: see kernel_user."
     ).tag(config=True)
+    kernel_user = Unicode(
+        "nobody", help="When grading runs as root, the grading kernels run as this unprivileged "
+                       "user: they cannot write the course or read the grader's scratch folders, "
+                       "and the process limit holds ('': run them as root too)."
+    ).tag(config=True)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("kernel_manager_class", OwnedKernelManager)
+        super().__init__(**kwargs)
 
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = (time.monotonic() + self.notebook_timeout) if self.notebook_timeout else None
@@ -127,9 +143,15 @@ class RobustExecute(Execute):
         checkout = sandbox.Checkout(root) if self.restore_course else None
         self._workspace = sandbox.make_workspace(Path(self.course_files or root))
         self._own_checks = sandbox.Checkout(self._workspace, guarded=("utils",), skipped=())
+        self._owner = sandbox.kernel_owner(self.kernel_user)
+        if self._owner:
+            sandbox.hand_over(self._workspace, self._owner)
+        self._kernel_groups: list[int] = []
         try:
             return super().preprocess(nb, resources, km)
         finally:
+            for pgid in self._kernel_groups:   # what the kernels forked and left behind
+                sandbox.kill_group(pgid)
             shutil.rmtree(self._workspace, ignore_errors=True)
             changed = checkout.restore() if checkout else []
             if changed:
@@ -138,11 +160,19 @@ class RobustExecute(Execute):
     async def async_start_new_kernel(self, **kwargs):
         """Start the kernel in the notebook's workspace, with its limits, then guard it."""
         memory = sandbox.parse_size(self.kernel_memory) if self.kernel_memory else sandbox.default_memory()
-        processes = self.kernel_processes and sandbox.running_processes() + self.kernel_processes
+        uid = self._owner[0] if self._owner else None
+        processes = self.kernel_processes and sandbox.running_processes(uid) + self.kernel_processes
         kwargs.setdefault("cwd", str(self._workspace))
         kwargs.setdefault("env", sandbox.kernel_environment(self._workspace))
         kwargs.setdefault("preexec_fn", sandbox.limit_resources(memory, processes))
+        if self._owner:   # the kernel reads its connection file as that user, in its workspace
+            self.km.owner = self._owner
+            self.km.connection_file = str(self._workspace / f"kernel-{len(self._kernel_groups)}.json")
+            kwargs.update(user=self._owner[0], group=self._owner[1], extra_groups=[])
         await super().async_start_new_kernel(**kwargs)
+        pgid = getattr(getattr(self.km, "provisioner", None), "pgid", None)
+        if pgid:
+            self._kernel_groups.append(pgid)
 
     async def async_start_new_kernel_client(self):
         client = await super().async_start_new_kernel_client()
@@ -185,14 +215,21 @@ class RobustExecute(Execute):
                 if new:
                     note = NotebookNode(output_type="stream", name="stdout",  # nbgrader fails stderr
                                         text=RESTORED_NOTE.format(names=", ".join(new)))
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            restored_cell = self.nb.metadata.get("mlp_course", {}).get("restored_cells", {}).get(gid)
+            if restored_cell and utils.is_grade(cell):
+                text = RESTORED_CELL.format(what=", ".join(restored_cell))
+                note = NotebookNode(output_type="stream", name="stdout", text=text + (note.text if note else ""))
             cell, resources = super().preprocess_cell(cell, resources, index)
             if note is not None:
                 cell.outputs.insert(0, note)
             return cell, resources
-        except DeadKernelError:
-            self.log.warning("Kernel died in cell %d; restarting and replaying earlier cells", index)
-            cell.outputs.append(NotebookNode(output_type="error", ename="KernelDied",
-                                             evalue=KERNEL_DIED, traceback=[f"KernelDied: {KERNEL_DIED}"]))
+        except (DeadKernelError, CellTimeoutError) as exc:
+            ename, evalue = (("KernelDied", KERNEL_DIED) if isinstance(exc, DeadKernelError)
+                             else ("CellTimeoutError", KERNEL_STUCK))
+            self.log.warning("%s in cell %d; restarting and replaying earlier cells", ename, index)
+            cell.outputs.append(NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                                             traceback=[f"{ename}: {evalue}"]))
             self._restart_kernel()
             self._replay(index)
             return cell, self.resources
@@ -207,9 +244,11 @@ class RobustExecute(Execute):
         files = self._own_checks.restore()   # the kernel's copy of the checks, as it was given
         done = self._run_quietly(NotebookNode(cell_type="code", source=BEFORE_TEST, metadata={},
                                               outputs=[]), index)
-        for output in done.outputs:
-            if output.output_type == "stream" and output.text.startswith("RESTORED "):
-                return files + json.loads(output.text.split(" ", 1)[1].splitlines()[0])
+        # The kernel may send a line in pieces: read the whole of what it printed.
+        printed = "".join(o.text for o in done.outputs if o.output_type == "stream" and o.name == "stdout")
+        for line in printed.splitlines():
+            if line.startswith("RESTORED "):
+                return files + json.loads(line.split(" ", 1)[1])
         return None
 
     def _run_quietly(self, cell, index):
@@ -234,8 +273,51 @@ class RobustExecute(Execute):
                 continue
             try:
                 self._run_quietly(copy.deepcopy(cell), index)
-            except DeadKernelError:  # it crashes in a fresh kernel too: go on without its state
+            except (DeadKernelError, CellTimeoutError):  # it fails in a fresh kernel too: go on without its state
                 self._restart_kernel()
+
+
+class RestoreCells(OverwriteCells):
+    """nbgrader's ``OverwriteCells`` (test cells restored from the gradebook: source, type,
+    points), which also copes with a cell whose ``grade_id`` the assignment does not have, and
+    remembers what it restored so that the test's output can say so.
+
+    nbgrader drops such an unknown ``grade_id`` but leaves the rest of the cell's nbgrader
+    metadata, and then rejects the whole notebook as corrupted: one renamed test would cost
+    every point. Here the cell becomes an ordinary cell; the test it was is missing from the
+    hand-in and scores 0, as a deleted test does.
+    """
+
+    def preprocess(self, nb, resources):
+        self._found: dict[str, list[str]] = {}
+        nb, resources = super().preprocess(nb, resources)
+        if self._found:
+            nb.metadata.setdefault("mlp_course", {})["restored_cells"] = self._found
+        return nb, resources
+
+    def report_change(self, name, attr, old, new):
+        super().report_change(name, attr, old, new)
+        if attr != "checksum" or "source" not in self._found.get(name, []):
+            self._found.setdefault(name, []).append("source" if attr == "checksum" else attr)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        claimed = cell.metadata.get("nbgrader", {}).get("grade_id")
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if claimed is not None and "grade_id" not in cell.metadata.get("nbgrader", {}):
+            del cell.metadata["nbgrader"]   # unknown to the assignment: an ordinary cell now
+        return cell, resources
+
+
+class OwnedKernelManager(AsyncKernelManager):
+    """A kernel manager whose connection file belongs to ``owner`` (``(uid, gid)``), the user
+    the kernel runs as, so that the kernel can read it."""
+
+    owner: tuple[int, int] | None = None
+
+    def write_connection_file(self, **kwargs):
+        super().write_connection_file(**kwargs)
+        if self.owner:
+            os.chown(self.connection_file, *self.owner)
 
 
 def is_demo(cell) -> bool:

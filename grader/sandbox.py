@@ -23,6 +23,9 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import signal
+import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -133,10 +136,66 @@ def limit_resources(memory: int | None, processes: int | None):
     return apply
 
 
-def running_processes() -> int:
-    """How many processes this user has now (``RLIMIT_NPROC`` counts them all)."""
-    uid = os.getuid()
+def kernel_owner(user: str) -> tuple[int, int] | None:
+    """``(uid, gid)`` of ``user``, whom grading kernels run as when this process is root (an
+    unprivileged user cannot write the course, read the grader's scratch folders or escape the
+    process limit); ``None`` when not root or no such user: kernels then run as this user."""
+    if not user or not hasattr(os, "getuid") or os.getuid() != 0:
+        return None
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        return None
+    owner = entry.pw_uid, entry.pw_gid
+    # The kernel's Python must be usable by that user (not, say, a pyenv build under /root).
+    return owner if _usable_by(Path(os.path.realpath(sys.executable)), owner) else None
+
+
+def _usable_by(path: Path, owner: tuple[int, int]) -> bool:
+    """Whether ``owner`` may run the file at ``path`` (every folder above it searchable)."""
+    def allowed(p: Path, bits: tuple[int, int, int]) -> bool:
+        st = p.stat()
+        if st.st_uid == owner[0]:
+            return bool(st.st_mode & bits[0])
+        if st.st_gid == owner[1]:
+            return bool(st.st_mode & bits[1])
+        return bool(st.st_mode & bits[2])
+    search = (stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH)
+    run = (stat.S_IXUSR | stat.S_IRUSR, stat.S_IXGRP | stat.S_IRGRP, stat.S_IXOTH | stat.S_IROTH)
+    try:
+        return allowed(path, run) and all(allowed(folder, search) for folder in path.parents)
+    except OSError:
+        return False
+
+
+def hand_over(folder: Path, owner: tuple[int, int]) -> None:
+    """Make ``folder`` and everything in it belong to ``owner``."""
+    os.chown(folder, *owner)
+    for parent, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            os.chown(os.path.join(parent, name), *owner, follow_symlinks=False)
+
+
+def process_limit_enforced(owner: tuple[int, int] | None) -> bool:
+    """Whether ``RLIMIT_NPROC`` holds for kernels run as ``owner`` (not for root)."""
+    return (owner[0] if owner else os.getuid()) != 0
+
+
+def running_processes(uid: int | None = None) -> int:
+    """How many processes ``uid`` (default: this user) has now; ``RLIMIT_NPROC`` counts them all."""
+    uid = os.getuid() if uid is None else uid
     return sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and _owner(p) == uid)
+
+
+def kill_group(pgid: int | None) -> None:
+    """Kill what is left of a kernel's process group (processes it forked and left behind)."""
+    if pgid and pgid > 1:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _owner(path: Path) -> int | None:

@@ -18,7 +18,8 @@ from grader import course
 from grader.variants import grade_id
 
 TIMEOUT_NOTE = "the cell was stopped after running too long (an endless loop, or far too slow)"
-MISSING_CELL = "this test's cell is missing from the notebook (deleted?), so it scores 0"
+MISSING_CELL = ("this test's cell is missing from the notebook (deleted, or its grade_id changed), "
+                "so it scores 0")
 NOT_ANSWERED = "not answered yet: some code it needs still says `raise NotImplementedError()`"
 # What became of a graded cell (``status``): the feedback page's words for it.
 PASSED, FAILED, TIMED_OUT, NOT_RUN = "passed", "failed", "timed out", "not run"

@@ -1,0 +1,282 @@
+"""Hostile and broken hand-ins (grader/hostile.py, grader/THREATS.md): a hang, a crash or a
+flood costs only what it breaks; cheats gain nothing; no hand-in changes another's grading or
+the course; one batch run over all of them gives the expected grades, twice."""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import batch, course, hostile, sandbox
+from grader.inprocess import run_cells
+from grader.preprocessors import COURSE_CHANGED
+from grader.variants import make_submission
+from tests.test_batch import _report, _test_scores
+
+ROOT = course.ROOT
+NOTEBOOK = f"{hostile.NOTEBOOK}.ipynb"
+IN_PROCESS_CHEATS = ["patch_numpy", "patch_builtins_and_math"]   # the others need a kernel
+
+
+def _notebooks(assignment=hostile.ASSIGNMENT, name=NOTEBOOK):
+    return (nbformat.read(ROOT / "notebooks" / assignment / name, as_version=4),
+            nbformat.read(ROOT / "solutions" / assignment / name, as_version=4))
+
+
+def _passed(outcomes):
+    return {test: outcome.passed for test, outcome in outcomes.items()}
+
+
+def test_every_item_is_made_from_the_solution():
+    release, solution = _notebooks()
+    assert {item.kind for item in hostile.CORPUS} == {"kernel", "notebook", "file", "cheat"}
+    for item in hostile.CORPUS:
+        name, data = hostile.make(item, release, solution, "/course")
+        assert name == (item.filename or NOTEBOOK)
+        if item.code:
+            source = "".join(c.source for c in nbformat.reads(data.decode(), as_version=4).cells)
+            assert item.code.strip().splitlines()[-1].strip() in source.replace("'/course'", "COURSE_ROOT")
+    assert hostile.make(hostile.BY_NAME["empty_file"], release, solution)[1] == b""
+
+
+@pytest.mark.parametrize("name", IN_PROCESS_CHEATS)
+def test_a_cheat_passes_wrong_code_unguarded_and_gains_nothing_guarded(name):
+    release, solution = _notebooks()
+    wrong = _passed(run_cells(make_submission(release, solution, [hostile.WRONG])))
+    assert not wrong["test_accuracy"]
+    _, data = hostile.make(hostile.BY_NAME[name], release, solution)
+    cheat = nbformat.reads(data.decode(), as_version=4)
+    assert _passed(run_cells(cheat, guarded=False))["test_accuracy"], "the cheat is no cheat"
+    assert _passed(run_cells(cheat)) == wrong
+
+
+def test_patching_torch_gains_nothing_either():
+    """04's test of fit compares states with torch.equal/allclose: patched, they would pass a
+    best state kept by reference."""
+    from grader.cases import torch_nn
+
+    release, solution = _notebooks("04_torch_nn", "torch_nn.ipynb")
+    bug = next(v for v in torch_nn.VARIANTS if v.description == "fit keeps the best state by reference")
+    wrong = make_submission(release, solution, [bug])
+    cheat = make_submission(release, solution, [bug])
+    fit_cell = next(c for c in cheat.cells if c.cell_type == "code" and "def fit(" in c.source)
+    fit_cell.source += "\n" + hostile.TORCH_CHEAT
+    assert not run_cells(wrong, stop_after="test_fit")["test_fit"].passed
+    assert run_cells(cheat, stop_after="test_fit", guarded=False)["test_fit"].passed, "the cheat is no cheat"
+    assert not run_cells(cheat, stop_after="test_fit")["test_fit"].passed
+
+
+def test_the_guard_puts_back_attributes_code_and_methods():
+    import math
+
+    import numpy as np
+    import torch
+
+    from grader import guard
+
+    guard.install()
+    originals = (np.isclose, np.testing.assert_allclose.__code__, torch.allclose, math.isclose)
+    try:
+        np.isclose = torch.allclose = math.isclose = lambda *a, **k: True
+        np.testing.assert_allclose.__code__ = (lambda *a, **k: None).__code__
+        torch.Tensor.allclose = lambda *a, **k: True
+        changed = guard.restore()
+    finally:
+        guard.restore()
+    assert (np.isclose, np.testing.assert_allclose.__code__, torch.allclose, math.isclose) == originals
+    assert "allclose" not in vars(torch.Tensor)
+    assert set(changed) >= {"numpy.isclose", "torch.allclose", "math.isclose",
+                            "numpy.testing.assert_allclose.__code__", "torch.Tensor.allclose"}
+    assert guard.restore() == []
+
+
+def test_the_guard_snapshots_a_module_when_it_is_imported_and_drops_fakes():
+    script = """
+import sys, types
+from grader import guard
+guard.install()
+assert "torch" not in sys.modules
+sys.modules["torch"] = types.SimpleNamespace(allclose=lambda *a, **k: True)   # a fake, before the real import
+guard.restore()
+import torch                          # the real one, snapshotted as its import ends
+real = torch.allclose
+torch.allclose = lambda *a, **k: True
+assert "torch.allclose" in guard.restore() and torch.allclose is real
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_checkout_puts_back_changed_deleted_and_added_files(tmp_path):
+    (tmp_path / "utils").mkdir()
+    (tmp_path / "utils" / "checks.py").write_text("right")
+    (tmp_path / "nbgrader_config.py").write_text("config")
+    (tmp_path / "grader" / "autograded").mkdir(parents=True)
+    checkout = sandbox.Checkout(tmp_path)
+    (tmp_path / "utils" / "checks.py").write_text("hacked")
+    (tmp_path / "nbgrader_config.py").unlink()
+    (tmp_path / "utils" / "sitecustomize.py").write_text("planted")
+    (tmp_path / "grader" / "autograded" / "out.ipynb").write_text("grading's own output")
+    assert sorted(checkout.restore()) == ["nbgrader_config.py", "utils/checks.py", "utils/sitecustomize.py (added)"]
+    assert (tmp_path / "utils" / "checks.py").read_text() == "right"
+    assert (tmp_path / "nbgrader_config.py").read_text() == "config"
+    assert not (tmp_path / "utils" / "sitecustomize.py").exists()
+    assert (tmp_path / "grader" / "autograded" / "out.ipynb").exists()
+    assert checkout.restore() == []
+
+
+def test_a_kernel_workspace_holds_a_copy_of_the_checks_and_data_only():
+    workspace = sandbox.make_workspace(ROOT)
+    try:
+        assert sorted(p.name for p in workspace.iterdir()) == ["data", "home", "utils"]
+        assert (workspace / "utils" / "checks" / "assertions.py").read_bytes() == \
+            (ROOT / "utils" / "checks" / "assertions.py").read_bytes()
+        env = sandbox.kernel_environment(workspace, base={"PYTHONPATH": "/elsewhere"})
+        assert env["PYTHONPATH"].split(os.pathsep) == [str(workspace), "/elsewhere"]
+        assert env["HOME"].startswith(str(workspace)) and env["IPYTHONDIR"].startswith(str(workspace))
+    finally:
+        shutil.rmtree(workspace)
+
+
+def test_the_memory_limit_makes_a_huge_allocation_fail():
+    assert sandbox.parse_size("6G") == 6 << 30 and sandbox.parse_size("512M") == 512 << 20
+    script = "import numpy as np\ntry:\n    np.ones(2 ** 31)\nexcept MemoryError:\n    print('MemoryError')"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         preexec_fn=sandbox.limit_resources(1 << 30, None))
+    assert out.stdout.strip() == "MemoryError", out.stderr
+
+
+def test_kernels_run_as_an_unprivileged_user_only_when_it_can_run_python():
+    with tempfile.TemporaryDirectory() as tmp:   # under /tmp: every folder above is searchable
+        Path(tmp).chmod(0o755)
+        program = Path(tmp, "private", "python")
+        program.parent.mkdir()
+        program.write_text("")
+        program.chmod(0o755)
+        program.parent.chmod(0o700)
+        outsider = (os.getuid() + 12345, os.getgid() + 12345)
+        assert not sandbox._usable_by(program, outsider)
+        program.parent.chmod(0o755)
+        assert sandbox._usable_by(program, outsider)
+    if os.getuid() != 0:
+        assert sandbox.kernel_owner("nobody") is None
+    assert sandbox.kernel_owner("") is None
+
+
+# ----------------------------------------------------------------------------- end to end
+def _hostile_course(tmp_path, items):
+    """A copy of the course (01_perceptron, its checks and data) whose hand-ins are ``items``."""
+    for folder in (f"solutions/{hostile.ASSIGNMENT}", f"notebooks/{hostile.ASSIGNMENT}", "utils", "data"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    release, solution = _notebooks()
+    for item in items:
+        name, data = hostile.make(item, release, solution, tmp_path)
+        folder = tmp_path / "grader" / "submitted" / item.name / hostile.ASSIGNMENT
+        folder.mkdir(parents=True)
+        (folder / name).write_bytes(data)
+    return tmp_path
+
+
+def _files(root):
+    return {p.relative_to(root): p.read_bytes() for p in sandbox.course_files(root)}
+
+
+def _gradebook(root):
+    with sqlite3.connect(root / "grader" / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        return sorted(db.execute("SELECT student.id, grade_cell.name, grade.auto_score FROM grade "
+                                 "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
+                                 "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
+                                 "JOIN student ON submitted_assignment.student_id = student.id "
+                                 "JOIN grade_cell ON grade.cell_id = grade_cell.id").fetchall())
+
+
+@pytest.fixture
+def quick_limits(monkeypatch):
+    """Short limits, so that a hang costs seconds (01's honest cells take well under one)."""
+    monkeypatch.setenv("MLP_COURSE_CELL_TIMEOUT", "15")
+    monkeypatch.setenv("MLP_COURSE_NOTEBOOK_TIMEOUT", "120")
+    monkeypatch.setenv("MLP_COURSE_KERNEL_MEMORY", "2G")
+
+
+@pytest.mark.slow
+def test_the_whole_corpus_in_one_batch_twice(tmp_path, quick_limits):
+    items = [i for i in hostile.CORPUS if i.name != "fork_bomb"]   # its own test, below
+    root = _hostile_course(tmp_path, items)
+    before = _files(root)
+    rows = {r.student: r for r in batch.autograde(root=root, jobs=2, progress=False)}
+    assert set(rows) == {i.name for i in items}
+    assert _files(root) == before, "the course's files are not what they were"
+
+    for item in items:
+        row = rows[item.name]
+        if item.problem:
+            assert item.problem in row.status and not row.points, (item.name, row.status)
+            continue
+        assert row.status == "graded" or row.status.startswith(COURSE_CHANGED), (item.name, row.status)
+        scores = _test_scores(root, item.name)
+        maximum = {t: float(p) for t, p in _max_points(root).items()}
+        assert scores == hostile.expected_scores(item, maximum), item.name
+    assert any(COURSE_CHANGED in r.status and "utils/checks/assertions.py" in r.status for r in rows.values())
+    graded = root / "grader" / "autograded"
+    assert "FOUND" not in (graded / "read_hidden_tests" / hostile.ASSIGNMENT / NOTEBOOK).read_text()
+    assert (graded / "megabytes_of_output" / hostile.ASSIGNMENT / NOTEBOOK).stat().st_size < 2_000_000
+    assert "restored it from the assignment" in (graded / "test_edited" / hostile.ASSIGNMENT / NOTEBOOK).read_text()
+    assert "put back" in (graded / "patch_numpy" / hostile.ASSIGNMENT / NOTEBOOK).read_text()
+    assert set(_report(root)) == {(i.name, hostile.ASSIGNMENT) for i in items}
+
+    # Again, forced, without the slow hangs: the same grades, an intact gradebook.
+    first = _gradebook(root)
+    for name in ("endless_loop", "sleep_forever", "busy_native_call", "memory_hog"):
+        shutil.rmtree(root / "grader" / "submitted" / name)
+    again = batch.autograde(root=root, jobs=2, force=True, progress=False)
+    assert len(again) == len(items) - 4
+    assert _gradebook(root) == first
+    assert _files(root) == before
+
+
+def _max_points(root):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.config(root).CourseDirectory.db_url) as gb:
+        nb = gb.find_notebook(hostile.NOTEBOOK, hostile.ASSIGNMENT)
+        return {cell.name: cell.max_score for cell in nb.grade_cells}
+
+
+@pytest.mark.slow
+def test_a_fork_bomb_is_stopped_by_the_process_limit(tmp_path, quick_limits):
+    owner = sandbox.kernel_owner("nobody")
+    if not sandbox.process_limit_enforced(owner):
+        pytest.skip("fork bomb: no process limit can hold here (grading runs as root and this "
+                    f"Python, {os.path.realpath(sys.executable)}, is not usable by 'nobody')")
+    item = hostile.BY_NAME["fork_bomb"]
+    root = _hostile_course(tmp_path, [item])
+    [row] = batch.autograde(root=root, jobs=1, progress=False)
+    assert row.status == "graded"
+    assert _test_scores(root, item.name) == hostile.expected_scores(item, _max_points(root))
+
+
+@pytest.mark.slow
+def test_grader_score_sees_through_the_cheats_at_once(tmp_path):
+    """One hand-in with the wrong accuracy and every in-kernel cheat, through `grader score`."""
+    from grader.score import score
+
+    release, solution = _notebooks()
+    nb = make_submission(release, solution, [hostile.WRONG])
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == hostile.TARGET)
+    for name in ("patch_numpy", "patch_builtins_and_math", "silence_tracebacks", "rewrite_own_checks"):
+        cell.source += "\n" + hostile.BY_NAME[name].code
+    path = tmp_path / NOTEBOOK
+    nbformat.write(nb, path)
+    result = score(path)
+    assert (result["score"], result["max_score"]) == (11, 12)
+    accuracy = next(t for t in result["tests"] if t["grade_id"] == "test_accuracy")
+    assert accuracy["score"] == 0 and "divide the number of matches" in accuracy["feedback"]
