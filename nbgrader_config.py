@@ -15,10 +15,10 @@ import os
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
-    LimitOutput, OverwriteKernelspec, SaveAutoGrades)
+    OverwriteKernelspec, SaveAutoGrades)
 
 from grader.feedback import TEMPLATE as FEEDBACK_TEMPLATE, FeedbackSummary
-from grader.preprocessors import HideHiddenTests, RestoreCells, RobustExecute
+from grader.preprocessors import HideHiddenTests, LimitOutputSize, RestoreCells, RobustExecute
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
 
@@ -52,9 +52,10 @@ c.Autograde.sanitize_preprocessors = [
     ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreCells, CheckCellMetadata]
 
 # A crash costs only what it breaks: nbgrader drops a whole notebook whose kernel dies, so
-# RobustExecute takes the place of nbgrader's Execute (the other steps are nbgrader's own).
+# RobustExecute takes the place of nbgrader's Execute; LimitOutputSize extends nbgrader's
+# LimitOutput to long lines (the other steps are nbgrader's own).
 c.Autograde.autograde_preprocessors = [
-    RobustExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    RobustExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutputSize, SaveAutoGrades,
     AssignLatePenalties, CheckCellMetadata]
 
 # Feedback must never give hidden tests away: nbgrader's shows them, so HideHiddenTests

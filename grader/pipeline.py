@@ -40,11 +40,12 @@ def release(target: Path | None = None, assignments: list[str] | None = None) ->
 
 
 def submissions(root: Path = course.ROOT) -> list[tuple[str, str]]:
-    """``(assignment, student)`` for every hand-in under ``grader/submitted/``."""
+    """``(assignment, student)`` for every hand-in under ``grader/submitted/``: every folder
+    that holds a file (a hand-in without the notebook is reported, not skipped)."""
     found = []
     for assignment in course.assignments(root):
         for folder in sorted((root / "grader" / "submitted").glob(f"*/{assignment}")):
-            if any(folder.glob("*.ipynb")):
+            if any(p.is_file() for p in folder.rglob("*")):
                 found.append((assignment, folder.parent.name))
     return found
 

@@ -29,7 +29,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
 from nbgrader import utils
-from nbgrader.preprocessors import ClearHiddenTests, Execute, OverwriteCells
+from nbgrader.preprocessors import ClearHiddenTests, Execute, LimitOutput, OverwriteCells
 from pathlib import Path
 
 import nbformat
@@ -147,11 +147,14 @@ class RobustExecute(Execute):
         if self._owner:
             sandbox.hand_over(self._workspace, self._owner)
         self._kernel_groups: list[int] = []
+        self._cgroups: list[sandbox.ProcessCgroup] = []
         try:
             return super().preprocess(nb, resources, km)
         finally:
             for pgid in self._kernel_groups:   # what the kernels forked and left behind
                 sandbox.kill_group(pgid)
+            for cgroup in self._cgroups:
+                cgroup.remove()
             shutil.rmtree(self._workspace, ignore_errors=True)
             changed = checkout.restore() if checkout else []
             if changed:
@@ -164,7 +167,12 @@ class RobustExecute(Execute):
         processes = self.kernel_processes and sandbox.running_processes(uid) + self.kernel_processes
         kwargs.setdefault("cwd", str(self._workspace))
         kwargs.setdefault("env", sandbox.kernel_environment(self._workspace))
-        kwargs.setdefault("preexec_fn", sandbox.limit_resources(memory, processes))
+        cgroup = None
+        if processes and (self._owner[0] if self._owner else os.getuid()) == 0:
+            cgroup = sandbox.ProcessCgroup.create(self.kernel_processes)   # root ignores RLIMIT_NPROC
+            if cgroup is not None:
+                self._cgroups.append(cgroup)
+        kwargs.setdefault("preexec_fn", sandbox.limit_resources(memory, processes, cgroup))
         if self._owner:   # the kernel reads its connection file as that user, in its workspace
             self.km.owner = self._owner
             self.km.connection_file = str(self._workspace / f"kernel-{len(self._kernel_groups)}.json")
@@ -275,6 +283,32 @@ class RobustExecute(Execute):
                 self._run_quietly(copy.deepcopy(cell), index)
             except (DeadKernelError, CellTimeoutError):  # it fails in a fresh kernel too: go on without its state
                 self._restart_kernel()
+
+
+class LimitOutputSize(LimitOutput):
+    """nbgrader's ``LimitOutput`` (a cell's printed lines), and also their size: one line of
+    20 MB is a single line to nbgrader, and would go whole into the autograded notebook, the
+    gradebook's copy and the feedback page."""
+
+    max_characters = Integer(
+        20_000, help="Characters kept of each printed output and each plain-text result "
+                     "(-1: no limit)."
+    ).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.cell_type == "code" and self.max_characters >= 0:
+            for output in cell.outputs:
+                if output.output_type == "stream":
+                    output.text = self._cut(output.text)
+                elif "text/plain" in output.get("data", {}):
+                    output.data["text/plain"] = self._cut(output.data["text/plain"])
+        return cell, resources
+
+    def _cut(self, text: str) -> str:
+        if len(text) <= self.max_characters:
+            return text
+        return text[:self.max_characters] + f"\n... Output truncated ({len(text):,} characters) ...\n"
 
 
 class RestoreCells(OverwriteCells):

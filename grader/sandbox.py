@@ -27,6 +27,7 @@ import signal
 import stat
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 # The course's files that grading relies on, relative to the course root (git's hooks and
@@ -121,14 +122,17 @@ def parse_size(text: str) -> int:
     return int(float(text.rstrip("KMGT")) * scale)
 
 
-def limit_resources(memory: int | None, processes: int | None):
+def limit_resources(memory: int | None, processes: int | None, cgroup: ProcessCgroup | None = None):
     """A ``preexec_fn`` for the kernel's process that sets its limits (``None``: unlimited).
 
     Memory is ``RLIMIT_DATA`` (heap and private mappings): unlike ``RLIMIT_AS`` it leaves
     alone the large address-space reservations that CUDA makes. Processes is ``RLIMIT_NPROC``,
-    which the kernel (root excepted) counts over all processes of the user.
+    which the kernel (root excepted) counts over all processes of the user; a kernel run as
+    root joins ``cgroup`` instead.
     """
     def apply():
+        if cgroup is not None:
+            cgroup.join()
         if memory:
             resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
         if processes:
@@ -179,8 +183,76 @@ def hand_over(folder: Path, owner: tuple[int, int]) -> None:
 
 
 def process_limit_enforced(owner: tuple[int, int] | None) -> bool:
-    """Whether ``RLIMIT_NPROC`` holds for kernels run as ``owner`` (not for root)."""
-    return (owner[0] if owner else os.getuid()) != 0
+    """Whether a grading kernel run as ``owner`` can be held to a number of processes:
+    ``RLIMIT_NPROC`` holds for any user but root, a pids cgroup for root too."""
+    if (owner[0] if owner else os.getuid()) != 0:
+        return True
+    cgroup = ProcessCgroup.create(1)
+    if cgroup is None:
+        return False
+    cgroup.remove()
+    return True
+
+
+class ProcessCgroup:
+    """A pids cgroup that caps a kernel's processes, for a kernel that runs as root (root is
+    exempt from ``RLIMIT_NPROC``). Everything in it is killed by :meth:`remove`, processes that
+    left the kernel's session included. Needs a writable pids hierarchy (cgroup v1's
+    ``/sys/fs/cgroup/pids``, or v2 with the pids controller enabled)."""
+
+    ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @classmethod
+    def create(cls, limit: int) -> "ProcessCgroup | None":
+        for root in cls.ROOTS:
+            if not (root / "cgroup.procs").is_file():
+                continue
+            path = Path(tempfile.mkdtemp(prefix="grader-kernel-", dir=root)) if os.access(root, os.W_OK) else None
+            if path is None:
+                continue
+            if (path / "pids.max").is_file():
+                try:
+                    (path / "pids.max").write_text(str(limit))
+                    return cls(path)
+                except OSError:
+                    pass
+            _rmdir(path)
+        return None
+
+    def join(self) -> None:
+        """Move the calling process (the kernel, from its ``preexec_fn``) into the cgroup."""
+        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def remove(self) -> None:
+        """Kill every process in the cgroup, then remove it."""
+        for _ in range(50):
+            try:
+                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+            except OSError:
+                return
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.05)
+        _rmdir(self.path)
+
+
+def _rmdir(path: Path) -> None:
+    for _ in range(20):
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:   # the last processes are still being reaped
+            time.sleep(0.05)
 
 
 def running_processes(uid: int | None = None) -> int:

@@ -227,7 +227,7 @@ def test_the_whole_corpus_in_one_batch_twice(tmp_path, quick_limits):
         assert scores == hostile.expected_scores(item, maximum), item.name
     assert any(COURSE_CHANGED in r.status and "utils/checks/assertions.py" in r.status for r in rows.values())
     graded = root / "grader" / "autograded"
-    assert "FOUND" not in (graded / "read_hidden_tests" / hostile.ASSIGNMENT / NOTEBOOK).read_text()
+    assert "FOUND" not in _printed(graded / "read_hidden_tests" / hostile.ASSIGNMENT / NOTEBOOK)
     assert (graded / "megabytes_of_output" / hostile.ASSIGNMENT / NOTEBOOK).stat().st_size < 2_000_000
     assert "restored it from the assignment" in (graded / "test_edited" / hostile.ASSIGNMENT / NOTEBOOK).read_text()
     assert "put back" in (graded / "patch_numpy" / hostile.ASSIGNMENT / NOTEBOOK).read_text()
@@ -241,6 +241,12 @@ def test_the_whole_corpus_in_one_batch_twice(tmp_path, quick_limits):
     assert len(again) == len(items) - 4
     assert _gradebook(root) == first
     assert _files(root) == before
+
+
+def _printed(path):
+    """Everything the cells of the notebook at ``path`` printed."""
+    return "".join(o.get("text", "") for c in nbformat.read(path, as_version=4).cells
+                   for o in c.get("outputs", []))
 
 
 def _max_points(root):
@@ -280,3 +286,12 @@ def test_grader_score_sees_through_the_cheats_at_once(tmp_path):
     assert (result["score"], result["max_score"]) == (11, 12)
     accuracy = next(t for t in result["tests"] if t["grade_id"] == "test_accuracy")
     assert accuracy["score"] == 0 and "divide the number of matches" in accuracy["feedback"]
+
+
+def test_output_is_cut_to_a_size_as_well_as_to_lines():
+    from grader.preprocessors import LimitOutputSize
+
+    cell = nbformat.v4.new_code_cell("print('x' * 50_000)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * 50_000 + "\n")]
+    cell, _ = LimitOutputSize(max_characters=1000).preprocess_cell(cell, {}, 0)
+    assert len(cell.outputs[0].text) < 1100 and "Output truncated (50,001 characters)" in cell.outputs[0].text
