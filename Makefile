@@ -23,7 +23,7 @@ lab: $(VENV)/.installed
 	$(VENV)/bin/jupyter lab
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 grade: $(VENV)/.installed
 	$(PY) -m grader release
