@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import math
@@ -48,14 +49,15 @@ _sys.modules["_grader_guard"] = _guard
 _guard.install()
 del _sys, _types, _guard
 """
-# Run in the grading kernel before each test cell (see RobustExecute). Prints what it put back.
+# Run in the grading kernel before each test cell (see RobustExecute); what it put back is read
+# from the reply (user_expressions).
 BEFORE_TEST = """\
 import sys as _sys
 for _name in [n for n in _sys.modules if n == "utils.checks" or n.startswith("utils.checks.")]:
     del _sys.modules[_name]
 if "utils" in _sys.modules:
     vars(_sys.modules["utils"]).pop("checks", None)
-print("RESTORED " + __import__("json").dumps(_sys.modules["_grader_guard"].restore()))
+_grader_restored = __import__("json").dumps(_sys.modules["_grader_guard"].restore())
 del _sys
 """
 GUARD_MISSING = ("the grading kernel's guard is gone (an answer cell removed or broke it), so "
@@ -250,14 +252,27 @@ class RobustExecute(Execute):
         """Fresh checks and guarded modules for the test cell at ``index``; what was put back
         (``None`` when the kernel's guard is gone)."""
         files = self._own_checks.restore()   # the kernel's copy of the checks, as it was given
-        done = self._run_quietly(NotebookNode(cell_type="code", source=BEFORE_TEST, metadata={},
-                                              outputs=[]), index)
-        # The kernel may send a line in pieces: read the whole of what it printed.
-        printed = "".join(o.text for o in done.outputs if o.output_type == "stream" and o.name == "stdout")
-        for line in printed.splitlines():
-            if line.startswith("RESTORED "):
-                return files + json.loads(line.split(" ", 1)[1])
+        for _ in range(2):   # once more if the kernel was still busy with an interrupted cell
+            restored = self._ask_kernel(BEFORE_TEST, "_grader_restored")
+            if restored is not None:
+                return files + json.loads(ast.literal_eval(restored))
         return None
+
+    async def _async_ask_kernel(self, code: str, name: str) -> str | None:
+        """Run ``code`` silently in the kernel (no output, no history, no trace in the
+        notebook); return the ``repr`` of its variable ``name``, or ``None`` if it failed.
+        The answer comes in the kernel's reply, not its printed output, which code in the
+        notebook may have redirected."""
+        msg_id = await ensure_async(self.kc.execute(code, silent=True, store_history=False,
+                                                    user_expressions={name: name}))
+        try:
+            reply = await self.async_wait_for_reply(msg_id)
+        except TimeoutError:
+            return None
+        value = (reply or {}).get("content", {}).get("user_expressions", {}).get(name, {})
+        return value.get("data", {}).get("text/plain") if value.get("status") == "ok" else None
+
+    _ask_kernel = run_sync(_async_ask_kernel)
 
     def _run_quietly(self, cell, index):
         """Run ``cell`` (a copy or a scratch cell) in the kernel without a trace in the notebook;
