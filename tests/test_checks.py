@@ -195,3 +195,19 @@ def test_record_updates_and_count_per_epoch():
     wrong = miscounts(errors, 3)
     assert list(wrong.values()) == [[2, 2], [0, 0]]
     assert mistakes_per_epoch([np.array([1.0]), np.array(0.0)], 1) == [1, 0]
+
+
+def test_an_unanswered_function_shows_as_one_line_naming_it():
+    from utils.checks.assertions import one_line_error
+
+    def relu(z):
+        raise NotImplementedError()
+
+    try:
+        relu(1)
+    except NotImplementedError as exc:
+        line = one_line_error(type(exc), exc, exc.__traceback__)
+    assert line == ("NotImplementedError: not answered yet: `relu` still says `raise "
+                    "NotImplementedError()`; replace it with your code.")
+    failure = CheckFailure("f(x): expected 1, got 2")
+    assert one_line_error(CheckFailure, failure, None) == "CheckFailure: f(x): expected 1, got 2"

@@ -266,7 +266,7 @@ def test_a_checkpoint_saved_as_if_on_a_missing_gpu_needs_map_location(tmp_path):
     with probes._saved_as_if_on_cuda():
         torch.save({"w": torch.ones(2)}, tmp_path / "c.pt")
     assert serialization._package_registry == registry
-    with pytest.raises(RuntimeError, match="CUDA"):
+    with pytest.raises(Exception, match="CUDA"):   # RuntimeError; UnpicklingError on torch 2.1
         torch.load(tmp_path / "c.pt", weights_only=True)
     assert torch.equal(torch.load(tmp_path / "c.pt", map_location="cpu", weights_only=True)["w"],
                        torch.ones(2))

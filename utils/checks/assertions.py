@@ -321,8 +321,19 @@ def expect_gradients(got: Mapping[str, Any], expected: Mapping[str, Any], what: 
 # ----------------------------------------------------------------------------- notebooks
 def _show_without_traceback(shell, etype, value, tb, tb_offset=None):
     # A failed check is a message for the student, not a crash to debug: the test's own
-    # code (possibly hidden) is no business of the output, so show the message alone.
-    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+    # code (possibly hidden) is no business of the output, so show the message alone. So is a
+    # function still left unanswered, whichever cell calls it.
+    shell._showtraceback(etype, value, [one_line_error(etype, value, tb)])
+
+
+def one_line_error(etype, value, tb) -> str:
+    """The one line a notebook shows for a failed check or an unanswered function."""
+    if issubclass(etype, NotImplementedError):
+        frames = traceback.extract_tb(tb)
+        name = f"`{frames[-1].name}` " if frames and frames[-1].name != "<module>" else ""
+        return (f"{etype.__name__}: not answered yet: {name}still says `raise "
+                f"NotImplementedError()`; replace it with your code.")
+    return f"{etype.__name__}: {value}"
 
 
 def _install_notebook_display() -> None:
@@ -332,7 +343,7 @@ def _install_notebook_display() -> None:
         return
     shell = get_ipython()
     if shell is not None and hasattr(shell, "set_custom_exc"):
-        shell.set_custom_exc((CheckFailure,), _show_without_traceback)
+        shell.set_custom_exc((CheckFailure, NotImplementedError), _show_without_traceback)
 
 
 _install_notebook_display()
