@@ -192,11 +192,11 @@ def _files(root):
 def _gradebook(root):
     with sqlite3.connect(root / "grader" / "gradebook.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        return sorted(db.execute("SELECT student.id, grade_cell.name, grade.auto_score FROM grade "
+        return sorted(db.execute("SELECT student.id, base_cell.name, grade.auto_score FROM grade "
                                  "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
                                  "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
                                  "JOIN student ON submitted_assignment.student_id = student.id "
-                                 "JOIN grade_cell ON grade.cell_id = grade_cell.id").fetchall())
+                                 "JOIN base_cell ON grade.cell_id = base_cell.id").fetchall())
 
 
 @pytest.fixture
@@ -237,6 +237,7 @@ def test_the_whole_corpus_in_one_batch_twice(tmp_path, quick_limits):
     first = _gradebook(root)
     for name in ("endless_loop", "sleep_forever", "busy_native_call", "memory_hog"):
         shutil.rmtree(root / "grader" / "submitted" / name)
+    before = _files(root)
     again = batch.autograde(root=root, jobs=2, force=True, progress=False)
     assert len(again) == len(items) - 4
     assert _gradebook(root) == first
