@@ -138,8 +138,10 @@ def test_a_kernel_workspace_holds_a_copy_of_the_checks_and_data_only():
         assert sorted(p.name for p in workspace.iterdir()) == ["data", "home", "utils"]
         assert (workspace / "utils" / "checks" / "assertions.py").read_bytes() == \
             (ROOT / "utils" / "checks" / "assertions.py").read_bytes()
-        env = sandbox.kernel_environment(workspace, base={"PYTHONPATH": "/elsewhere"})
+        env = sandbox.kernel_environment(workspace, base={"PYTHONPATH": "/elsewhere",
+                                                          "MALLOC_TRIM_THRESHOLD_": "65536"})
         assert env["PYTHONPATH"].split(os.pathsep) == [str(workspace), "/elsewhere"]
+        assert "MALLOC_TRIM_THRESHOLD_" not in env   # a Dask worker's, slow for NumPy
         assert env["HOME"].startswith(str(workspace)) and env["IPYTHONDIR"].startswith(str(workspace))
     finally:
         shutil.rmtree(workspace)
