@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import json
 import math
 import os
 import shutil
@@ -57,7 +56,7 @@ for _name in [n for n in _sys.modules if n == "utils.checks" or n.startswith("ut
     del _sys.modules[_name]
 if "utils" in _sys.modules:
     vars(_sys.modules["utils"]).pop("checks", None)
-_grader_restored = __import__("json").dumps(_sys.modules["_grader_guard"].restore())
+_grader_restored = _sys.modules["_grader_guard"].restore()
 del _sys
 """
 GUARD_MISSING = ("the grading kernel's guard is gone (an answer cell removed or broke it), so "
@@ -165,12 +164,12 @@ class RobustExecute(Execute):
     async def async_start_new_kernel(self, **kwargs):
         """Start the kernel in the notebook's workspace, with its limits, then guard it."""
         memory = sandbox.parse_size(self.kernel_memory) if self.kernel_memory else sandbox.default_memory()
-        uid = self._owner[0] if self._owner else None
+        uid = self._owner[0] if self._owner else os.getuid()   # the user the kernel runs as
         processes = self.kernel_processes and sandbox.running_processes(uid) + self.kernel_processes
         kwargs.setdefault("cwd", str(self._workspace))
         kwargs.setdefault("env", sandbox.kernel_environment(self._workspace))
         cgroup = None
-        if processes and (self._owner[0] if self._owner else os.getuid()) == 0:
+        if processes and uid == 0:
             cgroup = sandbox.ProcessCgroup.create(self.kernel_processes)   # root ignores RLIMIT_NPROC
             if cgroup is not None:
                 self._cgroups.append(cgroup)
@@ -255,7 +254,7 @@ class RobustExecute(Execute):
         for _ in range(2):   # once more if the kernel was still busy with an interrupted cell
             restored = self._ask_kernel(BEFORE_TEST, "_grader_restored")
             if restored is not None:
-                return files + json.loads(ast.literal_eval(restored))
+                return files + ast.literal_eval(restored)   # the repr of a list of names
         return None
 
     async def _async_ask_kernel(self, code: str, name: str) -> str | None:
@@ -275,11 +274,10 @@ class RobustExecute(Execute):
     _ask_kernel = run_sync(_async_ask_kernel)
 
     def _run_quietly(self, cell, index):
-        """Run ``cell`` (a copy or a scratch cell) in the kernel without a trace in the notebook;
-        return it, executed."""
+        """Run ``cell`` (a copy or a scratch cell) in the kernel without a trace in the notebook."""
         original = self.nb.cells[index]
         try:
-            return self.execute_cell(cell, index, store_history=False)
+            self.execute_cell(cell, index, store_history=False)
         finally:  # nbclient puts the executed cell into the notebook at its index
             self.nb.cells[index] = original
 
