@@ -89,7 +89,7 @@ def _feedback(cell, score: float, max_score: float) -> str:
     for error in errors:
         if error.ename == "NotebookTimeoutError":
             messages.append(error.evalue)
-        elif error.ename == "NotImplementedError":
+        elif error.ename == "NotImplementedError" and not error.evalue:  # the template's stub
             messages.append(NOT_ANSWERED)
         elif error.ename == "CheckFailure":  # the check's message is the whole story
             messages.append(error.evalue)

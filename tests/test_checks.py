@@ -138,6 +138,16 @@ def test_runs_says_not_answered_for_the_template():
     assert "not answered yet" in failure(expect_runs, template, what="step(z)")
 
 
+def test_runs_reports_a_library_not_implemented_error_as_a_crash():
+    # torch raises NotImplementedError, with a message, for what a device cannot run: the
+    # student did answer, so "not answered yet" would be wrong.
+    def masked(y_hat):
+        return y_hat[y_hat > 0]
+
+    message = failure(expect_runs, masked, torch.zeros(2, device="meta"), what="masked(y_hat)")
+    assert "not answered" not in message and "raised NotImplementedError" in message
+
+
 def test_runs_lets_check_failures_through_unchanged():
     def inner():
         expect(False, "inner check")

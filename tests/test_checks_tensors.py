@@ -45,11 +45,16 @@ def test_a_cpu_tensor_made_inside_a_function_is_caught_on_meta():
     def shifted(X):
         return X + torch.ones(X.shape)          # the bug: ones on the CPU
     with pytest.raises(CheckFailure, match="created on the CPU"):
-        checks.expect_runs_on_meta(shifted, torch.zeros(2, 3), what="shifted(X)")
+        checks.expect_device_consistent(shifted, torch.zeros(2, 3), what="shifted(X)")
+
+    def returns_cpu(X):                         # runs, but its result is on the CPU
+        return torch.zeros(X.shape)
+    with pytest.raises(CheckFailure, match="the result is on cpu"):
+        checks.expect_device_consistent(returns_cpu, torch.zeros(2, 3), what="returns_cpu(X)")
 
     def right(X):
         return X + torch.ones_like(X)
-    assert checks.expect_runs_on_meta(right, torch.zeros(2, 3), what="right(X)").device.type == "meta"
+    checks.expect_device_consistent(right, torch.zeros(2, 3), what="right(X)")
 
 
 def test_device_consistency_stops_at_data_access_and_catches_mixing():
@@ -65,6 +70,19 @@ def test_device_consistency_stops_at_data_access_and_catches_mixing():
     def unrelated(y_hat, y):                    # another error is the value tests' business
         raise ValueError("nope")
     checks.expect_device_consistent(unrelated, torch.zeros(1), torch.zeros(1), what="unrelated")
+
+
+@pytest.mark.parametrize("picked", [
+    lambda y_hat, y: torch.stack([y_hat[i, y[i]] for i in range(len(y))]),   # indexes with y[i]
+    lambda y_hat, y: y_hat[torch.nn.functional.one_hot(y, y_hat.shape[1]).bool()],  # boolean mask
+], ids=["loop over samples", "boolean mask"])
+def test_correct_code_that_needs_the_values_passes_on_meta(picked):
+    # Correct cross-entropies that a meta tensor cannot run (no values): not a device bug.
+    def cross_entropy(y_hat, y):
+        return -torch.log(picked(y_hat, y)).mean()
+    y_hat, y = torch.full((3, 4), 0.25), torch.tensor([0, 1, 3])
+    assert torch.isclose(cross_entropy(y_hat, y), torch.log(torch.tensor(4.0)))
+    checks.expect_device_consistent(cross_entropy, y_hat, y, what="cross_entropy(y_hat, y)")
 
 
 def test_expect_leaf_parameters_explains_requires_grad_and_non_leaves():

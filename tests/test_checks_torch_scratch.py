@@ -166,3 +166,35 @@ def test_reference_train_epoch_matches_a_plain_loop_and_its_mistakes_differ():
     loss_mistakes, acc_mistakes = probes.train_epoch_mistakes(details)
     _right(torch.tensor(loss), loss_mistakes, tol=1e-4)
     _right(torch.tensor(acc), acc_mistakes)
+
+
+def test_epoch_result_refuses_a_loss_that_still_holds_the_graph():
+    W = torch.ones(2, requires_grad=True)
+    probes.expect_epoch_result((0.5, 0.25), "epoch")
+    probes.expect_epoch_result((torch.tensor(0.5), 0.25), "epoch")            # detached: fine
+    with pytest.raises(CheckFailure, match="attached to the computation graph"):
+        probes.expect_epoch_result(((W * 2).sum(), 0.25), "epoch")
+    with pytest.raises(CheckFailure, match="expected \\(loss, accuracy\\)"):
+        probes.expect_epoch_result([0.5, 0.25], "epoch")
+    with pytest.raises(CheckFailure, match="should be a number"):
+        probes.expect_epoch_result((0.5, "25%"), "epoch")
+
+
+def test_history_check_names_each_malformed_history():
+    good = {"train_loss": [1.0, 0.5], "train_acc": [0.5, torch.tensor(0.75)], "test_acc": [0.4, 0.6]}
+    probes.expect_history(good, 2, "train")
+    for wrong, match in (
+            ((good["train_loss"], good["train_acc"], good["test_acc"]), "expected a dict"),
+            ({**good, "test_acc": 0.6}, "append to it once per epoch"),
+            ({**good, "train_loss": [1.0]}, "1 entries, expected one per epoch \\(2\\)"),
+            ({**good, "train_acc": [0.5, 7.0]}, "within \\(0, 1\\)"),
+            ({**good, "train_loss": [(1.0, 0.5), (0.5, 0.7)]}, "one number per epoch")):
+        with pytest.raises(CheckFailure, match=match):
+            probes.expect_history(wrong, 2, "train")
+
+
+def test_zero_probabilities_make_one_hot_times_log_nan_but_not_the_reference():
+    y_hat, y, right = probes.cross_entropy_with_zeros()
+    assert torch.isfinite(right) and torch.isclose(right, probes.cross_entropy64(y_hat, y))
+    one_hot = F.one_hot(y, 3).to(y_hat.dtype)
+    assert probes.has_nan_or_inf(-(one_hot * torch.log(y_hat)).sum(dim=1).mean())

@@ -236,3 +236,14 @@ def _test_code_lines(solution):
     shown_anyway = "\n".join(c.source.partition("### BEGIN HIDDEN TESTS")[0]
                               for c in nbformat.read(solution, as_version=4).cells)
     return visible, [ln for ln in hidden if ln not in shown_anyway]
+
+
+def test_a_part_says_not_answered_only_for_the_templates_bare_not_implemented_error():
+    from grader.score import NOT_ANSWERED, _feedback
+
+    def cell(evalue):
+        return nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+            "error", ename="NotImplementedError", evalue=evalue, traceback=[])])
+    assert _feedback(cell(""), 0, 1) == NOT_ANSWERED
+    torch_says = "aten::masked_select: attempted to run this operator with Meta tensors"
+    assert _feedback(cell(torch_says), 0, 1) == f"NotImplementedError: {torch_says}"

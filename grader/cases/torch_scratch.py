@@ -371,6 +371,64 @@ def train(net_fn, train_iter, test_iter, loss_fn, num_epochs, updater):
     return {"train_loss": [train_loss], "train_acc": [train_acc],
             "test_acc": [evaluate_accuracy(net_fn, test_iter)]}
 ''', "train keeps only the last epoch", ("test_train",), "one per epoch"),
+    # ------------------------------------------------------------------ bugs found by independently written code
+    Variant("cross_entropy", '''
+def cross_entropy(y_hat, y):
+    one_hot = torch.zeros_like(y_hat)
+    one_hot[torch.arange(len(y), device=y.device), y] = 1
+    return -(one_hot * torch.log(y_hat)).sum(dim=1).mean()
+''', "cross_entropy as one-hot times log (nan when a probability is 0)", ("test_cross_entropy",), "0 * log(0)"),
+    Variant("cross_entropy", '''
+def cross_entropy(y_hat, y):
+    return -torch.log10(y_hat[torch.arange(len(y), device=y.device), y]).mean()
+''', "cross_entropy with log10", ("test_cross_entropy",), "natural log"),
+    Variant("net", '''
+def net(X, params):
+    W1, b1, W2, b2 = params
+    H = relu(X.reshape(-1, W1.shape[0]) @ W1) + b1
+    return H @ W2 + b2
+''', "net adds b1 after the ReLU", ("test_net",), "after the ReLU"),
+    Variant("sgd", '''
+def sgd(params, lr):
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+            p.grad = torch.zeros(p.shape)
+''', "sgd resets the gradient with a new float32 CPU tensor", ("test_sgd",), "p.grad.zero_()"),
+    Variant("train_epoch", '''
+def train_epoch(net_fn, train_iter, loss_fn, updater):
+    total_loss, correct, seen = 0.0, 0, 0
+    for X, y in train_iter:
+        y_hat = net_fn(X)
+        loss = loss_fn(y_hat, y)
+        loss.backward()
+        updater()
+        total_loss += loss * len(y)
+        correct += accuracy(y_hat, y)
+        seen += len(y)
+    return total_loss / seen, correct / seen
+''', "train_epoch adds up the loss tensors (every graph kept)", ("test_train_epoch",), "attached to the computation graph"),
+    Variant("train_epoch", '''
+def train_epoch(net_fn, train_iter, loss_fn, updater):
+    total_loss, correct, seen = 0.0, 0, 0
+    for X, y in train_iter:
+        loss = loss_fn(net_fn(X), y)
+        loss.backward()
+        updater()
+        total_loss += loss.item() * len(y)
+        with torch.no_grad():
+            correct += accuracy(net_fn(X), y)
+        seen += len(y)
+    return total_loss / seen, correct / seen
+''', "train_epoch measures the accuracy after the update", ("test_train_epoch",), "after the update"),
+    Variant("train", '''
+def train(net_fn, train_iter, test_iter, loss_fn, num_epochs, updater):
+    history = {}
+    for _ in tqdm(range(num_epochs)):
+        history["train_loss"], history["train_acc"] = train_epoch(net_fn, train_iter, loss_fn, updater)
+        history["test_acc"] = evaluate_accuracy(net_fn, test_iter)
+    return history
+''', "train overwrites the history instead of appending", ("test_train", "test_fashion_accuracy"), "append"),
     # ------------------------------------------------------------------ correct alternatives
     Variant("init_params", '''
 def init_params(num_inputs, num_hiddens, num_outputs, device=None):
@@ -521,4 +579,20 @@ def train(net_fn, train_iter, test_iter, loss_fn, num_epochs, updater):
     names = ("train_loss", "train_acc", "test_acc")
     return {name: [r[i] for r in records] for i, name in enumerate(names)}
 ''', "train building the history from records"),
+    Variant("cross_entropy", '''
+def cross_entropy(y_hat, y):
+    mask = torch.nn.functional.one_hot(y, y_hat.shape[1]).bool()
+    return -torch.log(y_hat[mask]).mean()      # a boolean mask: its size depends on the values
+''', "cross_entropy through a boolean mask (cannot run on the meta device)"),
+    Variant("cross_entropy", '''
+def cross_entropy(y_hat, y):
+    picked = torch.stack([y_hat[i, y[i]] for i in range(len(y))])
+    return -torch.log(picked).mean()
+''', "cross_entropy with a loop over the samples (reads y[i] on the meta device)"),
+    Variant("sgd", '''
+def sgd(params, lr):
+    for p in params:
+        p.data -= lr * p.grad.data              # the old idiom: .data is not recorded
+        p.grad.data.zero_()
+''', "sgd through .data, without no_grad"),
 ]

@@ -237,14 +237,20 @@ def expect_runs(fn: Callable, *args: Any, what: str, hints: Mapping[str, str] | 
         return fn(*args, **kwargs)
     except CheckFailure:
         raise
-    except NotImplementedError:
-        failure = "not answered yet; replace `raise NotImplementedError()` with your code."
-        hint = None
     except Exception as exc:  # any crash in student code is a failed check, not a broken test
+        if is_unanswered(exc):
+            _raise(what, "not answered yet; replace `raise NotImplementedError()` with your code.")
         text = f"{type(exc).__name__}: {exc}"
         failure = f"raised {text}{_where(exc)}"
         hint = next((sentence for needle, sentence in (hints or {}).items() if needle in text), None)
     _raise(what, failure, hint)
+
+
+def is_unanswered(exc: BaseException) -> bool:
+    """Whether ``exc`` is the template's bare ``raise NotImplementedError()``, rather than a
+    library's NotImplementedError with a message (torch raises one for an operation that a
+    device cannot run, e.g. boolean-mask indexing on ``meta``)."""
+    return isinstance(exc, NotImplementedError) and not str(exc)
 
 
 def _where(exc: BaseException) -> str:
@@ -322,13 +328,18 @@ def expect_gradients(got: Mapping[str, Any], expected: Mapping[str, Any], what: 
 def _show_without_traceback(shell, etype, value, tb, tb_offset=None):
     # A failed check is a message for the student, not a crash to debug: the test's own
     # code (possibly hidden) is no business of the output, so show the message alone. So is a
-    # function still left unanswered, whichever cell calls it.
-    shell._showtraceback(etype, value, [one_line_error(etype, value, tb)])
+    # function still left unanswered, whichever cell calls it. Any other NotImplementedError
+    # (a library's, with a message) is a crash like any other: its usual traceback.
+    if issubclass(etype, NotImplementedError) and not is_unanswered(value):
+        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    else:
+        stb = [one_line_error(etype, value, tb)]
+    shell._showtraceback(etype, value, stb)
 
 
 def one_line_error(etype, value, tb) -> str:
     """The one line a notebook shows for a failed check or an unanswered function."""
-    if issubclass(etype, NotImplementedError):
+    if issubclass(etype, NotImplementedError) and is_unanswered(value):
         frames = traceback.extract_tb(tb)
         name = f"`{frames[-1].name}` " if frames and frames[-1].name != "<module>" else ""
         return (f"{etype.__name__}: not answered yet: {name}still says `raise "

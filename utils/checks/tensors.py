@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from utils.checks.assertions import CheckFailure, _raise, expect_close, expect_runs, show
+from utils.checks.assertions import CheckFailure, _raise, expect_close, show
 
 __all__ = [
     "DEVICE_HINT",
@@ -34,14 +34,14 @@ __all__ = [
     "expect_differentiable",
     "forbidding",
     "on_meta",
-    "expect_runs_on_meta",
     "expect_device_consistent",
     "ForbiddenCall",
 ]
 
 DEVICE_HINT = ("a tensor was created on the CPU inside the function: make new tensors on the "
                "input's device, e.g. torch.zeros(..., device=X.device) or torch.zeros_like(X)")
-# Pieces of torch's error messages that mean "two tensors on different devices": for expect_runs.
+# Pieces of torch's error messages that mean "two tensors on different devices": for expect_runs
+# hints, and for expect_device_consistent.
 DEVICE_ERRORS = {"same device": DEVICE_HINT, "expected device": DEVICE_HINT,
                  "device type": DEVICE_HINT}
 # ... and those that mean "this needs the data, which a meta tensor does not have" (.item(),
@@ -199,32 +199,26 @@ def _resolve(dotted: str):
     return None
 
 
-def expect_runs_on_meta(fn: Callable, *args: Any, what: str, **kwargs: Any) -> Any:
-    """Run ``fn`` with every tensor argument moved to the ``meta`` device; a device mismatch
-    inside it fails with :data:`DEVICE_HINT`."""
-    return expect_runs(fn, *on_meta(list(args)), what=f"{what} on the meta device",
-                       hints=DEVICE_ERRORS, **on_meta(kwargs))
-
-
 def expect_device_consistent(fn: Callable, *args: Any, what: str) -> None:
-    """Run ``fn`` on ``meta`` copies of its tensor arguments and fail if it mixes devices.
+    """Run ``fn`` on ``meta`` copies of its tensor arguments and fail if it mixes devices:
+    torch raises "not on the expected device", or a tensor it returns is not on ``meta``.
 
-    For functions that return Python numbers (an accuracy, a mean loss): a meta tensor has no
-    values, so such a run must stop where the function reads one (``.item()``, ``float()``),
-    and that stop counts as a pass. Everything computed before it ran on the arguments'
-    device, or torch would have raised "not on the expected device", which fails the check.
-    (A CPU tensor that only meets the meta ones in a matrix product is not detected there;
-    the tests on ``cuda`` catch it where a GPU is present.)
+    A meta tensor has no values, so code that reads one (``.item()``, ``float()``, a Python
+    loop over a tensor, boolean-mask indexing, whose result's size depends on the values) must
+    stop there, and that stop counts as a pass: it is correct code, and everything computed
+    before it ran on the arguments' device. Any other error is not a device problem; the
+    tests on real data report it. (A CPU tensor that only meets the meta ones in a matrix
+    product is not detected there; the tests on ``cuda`` catch it where a GPU is present.)
     """
     try:
-        fn(*on_meta(list(args)))
+        result = fn(*on_meta(list(args)))
     except CheckFailure:
         raise
     except Exception as exc:  # noqa: BLE001 -- classify whatever the student's code raised
         text = f"{type(exc).__name__}: {exc}"
-        if any(needle in text for needle in _NEEDS_DATA):
-            return
         hint = next((h for needle, h in DEVICE_ERRORS.items() if needle in text), None)
-        if hint is None:
-            return  # not a device problem: the tests on real data report it
+        if hint is None or any(needle in text for needle in _NEEDS_DATA):
+            return
         _raise(f"{what} on the meta device", f"raised {text}", hint)
+    if tensors_in(result):
+        expect_on_device(result, "meta", f"{what} for inputs on the meta device")

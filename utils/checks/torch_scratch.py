@@ -36,6 +36,8 @@ __all__ = [
     "softmax_mistakes",
     "cross_entropy64",
     "cross_entropy_mistakes",
+    "cross_entropy_with_zeros",
+    "ZERO_PROBABILITY_HINT",
     "expect_scalar_tensor",
     "expect_number",
     "params_with_grads",
@@ -48,6 +50,8 @@ __all__ = [
     "linear_problem",
     "reference_train_epoch",
     "train_epoch_mistakes",
+    "expect_epoch_result",
+    "expect_history",
     "mean_cross_entropy",
     "OVERFLOW_HINT",
     "GLOBAL_MAX_HINT",
@@ -100,6 +104,9 @@ def expect_init_statistics(params, what: str) -> None:
             hint = "the weights are all equal: they must be random, or every hidden unit learns the same thing"
         elif abs(std - 1) < 0.1:
             hint = "the weights have standard deviation 1: scale torch.randn(...) by 0.01"
+        elif abs(std - 1e-4) < 2e-5:
+            hint = ("the standard deviation is 0.0001, the variance 0.01² of N(0, 0.01²): its "
+                    "standard deviation is 0.01, so scale torch.randn(...) by 0.01")
         elif mean > 0.002 and std < 0.005:
             hint = ("the weights are uniform in [0, 0.01) (torch.rand): draw them from a normal "
                     "distribution, torch.randn(...) * 0.01")
@@ -166,9 +173,17 @@ def net_mistakes(X, params) -> dict:
         "the hidden layer has no ReLU: H = relu(X @ W1 + b1)": mlp_scores(X, params, hidden=lambda h: h),
         "a ReLU was applied to the output scores too: only the hidden layer has one":
             right.clamp_min(0),
+        "b1 was added after the ReLU: H = relu(X @ W1 + b1), the bias goes inside":
+            _bias_after_relu(X, params),
         "a bias is missing: each layer computes X @ W + b": lambda s: any(
             torch.allclose(_f64(s), v, rtol=1e-4, atol=1e-5) for v in _without_biases(X, params)),
     }
+
+
+def _bias_after_relu(X, params):
+    W1, b1, W2, b2 = (_f64(p) for p in params)
+    X = _f64(X).reshape(len(X), -1)
+    return ((X @ W1).clamp_min(0) + b1) @ W2 + b2
 
 
 def _without_biases(X, params):
@@ -238,7 +253,27 @@ def cross_entropy_mistakes(y_hat, y) -> dict:
         "class counts, y_hat[range(n), y]": -torch.log(P).mean(),
         "the log of (1 - probability) or of the wrong class was taken: use -log y_hat[i, y[i]]":
             -torch.log(1 - P[torch.arange(n), labels]).mean(),
+        "the minus sign is missing: the loss is -log y_hat[i, y[i]], a positive number": -right,
+        "the logarithm is base 10 (or 2): cross-entropy uses the natural log, torch.log":
+            lambda got: any(math.isclose(float(got), float(right) / math.log(base), rel_tol=1e-5)
+                            for base in (10, 2)),
+        "softmax was applied to y_hat again: cross_entropy receives probabilities already":
+            cross_entropy64(torch.softmax(P, dim=1), labels),
+        "the probability of the predicted class (the row max) was used: use the true class, "
+        "y_hat[i, y[i]]": -torch.log(P.max(dim=1).values).mean(),
     }
+
+
+def cross_entropy_with_zeros():
+    """``(y_hat, y, loss)``: probabilities with exact zeros off the true class (softmax gives
+    them for scores ~100 apart), where ``0 * log(0)`` is nan; the right loss is finite."""
+    y_hat = torch.tensor([[0.5, 0.5, 0.0], [0.0, 0.25, 0.75], [1.0, 0.0, 0.0]])
+    y = torch.tensor([0, 2, 0])
+    return y_hat, y, cross_entropy64(y_hat, y)
+
+
+ZERO_PROBABILITY_HINT = ("the loss is nan when a probability off the true class is 0: "
+                         "0 * log(0) is nan. Pick y_hat[i, y[i]] first, then take its log")
 
 
 def expect_scalar_tensor(got, what: str) -> None:
@@ -269,6 +304,11 @@ SGD_HINTS = {
     "leaf Variable that requires grad": "the update ran outside torch.no_grad(): autograd refuses "
                                         "to change a parameter in place while recording",
     "NoneType": "a gradient was None: zero the gradients after the update, not before it",
+    # a new tensor assigned to p.grad must match p's dtype and device (torch >= 2.x; 2.1 words it so)
+    "assign a gradient": "the gradient was replaced by a new tensor of another dtype or device: "
+                         "reset it with p.grad.zero_() or p.grad = None",
+    "assigned grad has data of a different": "the gradient was replaced by a new tensor of another "
+                                              "dtype or device: reset it with p.grad.zero_() or p.grad = None",
 }
 
 
@@ -294,8 +334,10 @@ def expect_sgd_step(params, originals, before, grads, lr: float, what: str) -> N
         expected = _f64(old) - lr * _f64(grad)
         expect_close(p.detach(), expected, f"{what}: {name} after the update", rtol=1e-4, atol=1e-6,
                      mistakes={
-                         "the parameters did not change: p = p - lr * p.grad only rebinds the name p; "
-                         "update in place, p -= lr * p.grad, inside torch.no_grad()": _f64(old),
+                         "the parameters did not change: either p = p - lr * p.grad, which only "
+                         "rebinds the name p (update in place, p -= lr * p.grad, inside "
+                         "torch.no_grad()), or the gradients were reset before the update used "
+                         "them (reset after it)": _f64(old),
                          "the update adds the gradient: gradient descent subtracts lr · grad":
                              _f64(old) + lr * _f64(grad),
                          "the learning rate lr is ignored": _f64(old) - _f64(grad),
@@ -318,6 +360,11 @@ def accuracy_mistakes(y_hat, y) -> dict:
     out = {"accuracy returned the fraction: it returns the number of correct predictions "
            "(evaluate_accuracy divides by the number of samples)":
                lambda got: math.isclose(float(got), right / len(labels), rel_tol=1e-6)}
+    out["argmax() without dim gives one index into the flattened tensor: take the argmax of "
+        "each row, argmax(dim=1)"] = int((scores.argmax() == labels).sum())
+    if not bool((scores.max(dim=1).values == labels).any()):
+        out["the max values (scores) were compared with the labels: torch.max(..., dim=1) "
+            "returns (values, indices), and the predicted class is the index"] = 0
     if scores.shape[0] == scores.shape[1]:
         out["the argmax is over the wrong dimension: the predicted class is the argmax of each "
             "row, dim=1"] = int((scores.argmax(dim=0) == labels).sum())
@@ -405,7 +452,7 @@ def reference_train_epoch(batches, params, lr: float = 0.5):
     """What ``train_epoch`` must return for the linear problem, and the per-batch details a bug
     would use instead: ``(loss, acc, details)``. ``params`` are cloned, not changed."""
     W, b = (p.detach().clone().requires_grad_() for p in params)
-    losses, rights, sizes = [], [], []
+    losses, rights, sizes, losses_after, rights_after = [], [], [], [], []
     for X, y in batches:
         scores = X @ W + b
         loss = mean_cross_entropy(scores, y)
@@ -414,29 +461,77 @@ def reference_train_epoch(batches, params, lr: float = 0.5):
             for p in (W, b):
                 p -= lr * p.grad
                 p.grad = None
+            scores_after = X @ W + b            # what a second forward pass would report
         losses.append(float(loss.detach()))
         rights.append(int((scores.argmax(dim=1) == y).sum()))
         sizes.append(len(y))
+        losses_after.append(float(mean_cross_entropy(scores_after, y)))
+        rights_after.append(int((scores_after.argmax(dim=1) == y).sum()))
     n = sum(sizes)
     loss = sum(l * s for l, s in zip(losses, sizes)) / n
-    return loss, sum(rights) / n, {"losses": losses, "rights": rights, "sizes": sizes}
+    return loss, sum(rights) / n, {"losses": losses, "rights": rights, "sizes": sizes,
+                                   "losses_after": losses_after, "rights_after": rights_after}
 
 
 def train_epoch_mistakes(details) -> tuple[dict, dict]:
     """``(loss_mistakes, accuracy_mistakes)`` for ``train_epoch``'s two results."""
     losses, rights, sizes = details["losses"], details["rights"], details["sizes"]
     n, k = sum(sizes), len(sizes)
+    after = ("after the update (a second forward pass with the new parameters): report the "
+             "scores and the loss that loss.backward() was called on")
     loss = {
         "the batch losses were averaged without weighting by batch size: add loss * len(y) "
         "and divide by the number of samples": sum(losses) / k,
         "the batch losses were added up but not divided by the number of samples":
             lambda got: any(math.isclose(float(got), total, rel_tol=1e-4)
                             for total in (sum(l * s for l, s in zip(losses, sizes)), sum(losses))),
+        "the batch means were added up and divided by the number of samples: each batch's "
+        "mean loss counts len(y) times, add loss * len(y)": sum(losses) / n,
+        f"the loss was measured {after}":
+            sum(l * s for l, s in zip(details["losses_after"], sizes)) / n,
+        "the loss and the accuracy are swapped: return (loss, accuracy)": sum(rights) / n,
     }
     accuracy = {
         "the training accuracy is a count: divide the number of correct predictions by the "
         "number of samples": sum(rights),
         "the batch accuracies were averaged without weighting by batch size":
             sum(r / s for r, s in zip(rights, sizes)) / k,
+        f"the accuracy was measured {after}": sum(details["rights_after"]) / n,
+        "the loss and the accuracy are swapped: return (loss, accuracy)":
+            sum(l * s for l, s in zip(losses, sizes)) / n,
     }
     return loss, accuracy
+
+
+def expect_epoch_result(result, what: str) -> None:
+    """``train_epoch``'s ``(loss, accuracy)``: a pair of numbers, neither a tensor that still
+    holds a graph (adding up ``loss`` rather than ``loss.item()`` keeps every batch's graph,
+    and its activations, in memory until the epoch ends)."""
+    expect(isinstance(result, tuple) and len(result) == 2, what, f"expected (loss, accuracy), got {show(result)}")
+    for name, value in zip(("loss", "accuracy"), result):
+        if isinstance(value, torch.Tensor) and value.requires_grad:
+            _raise(what, f"the mean {name} is a tensor attached to the computation graph: {show(value)}",
+                   f"add up loss.item() * len(y) (a float), not the loss tensor: the tensor keeps "
+                   f"every batch's graph in memory for the whole epoch")
+        if not isinstance(value, (numbers.Real, torch.Tensor)) or isinstance(value, bool):
+            _raise(what, f"the mean {name} should be a number, got {show(value)}")
+
+
+def expect_history(history, num_epochs: int, what: str) -> None:
+    """``train``'s history: a dict with one number per epoch in ``"train_loss"`` (>= 0),
+    ``"train_acc"`` and ``"test_acc"`` (in [0, 1])."""
+    keys = ("train_loss", "train_acc", "test_acc")
+    expect(isinstance(history, dict) and set(keys) <= set(history), what,
+           f"expected a dict with the lists 'train_loss', 'train_acc' and 'test_acc', got {show(history)}")
+    for key in keys:
+        values = history[key]
+        expect(isinstance(values, (list, tuple)), what,
+               f"history[{key!r}] should be a list with one number per epoch, got {show(values)}",
+               hint="start each list empty before the epochs and append to it once per epoch")
+        expect(len(values) == num_epochs, what,
+               f"history[{key!r}] has {len(values)} entries, expected one per epoch ({num_epochs})")
+        bounds = (0, 1) if key.endswith("acc") else (0, float("inf"))
+        numbers_ok = all(isinstance(v, (numbers.Real, torch.Tensor)) and not isinstance(v, bool)
+                         and (not isinstance(v, torch.Tensor) or v.numel() == 1) for v in values)
+        expect(numbers_ok and all(bounds[0] <= float(v) <= bounds[1] for v in values), what,
+               f"history[{key!r}] should hold one number per epoch within {bounds}, got {show(values)}")
