@@ -181,9 +181,8 @@ def net_mistakes(X, params) -> dict:
 
 
 def _bias_after_relu(X, params):
-    W1, b1, W2, b2 = (_f64(p) for p in params)
-    X = _f64(X).reshape(len(X), -1)
-    return ((X @ W1).clamp_min(0) + b1) @ W2 + b2
+    W1, b1, W2, b2 = params
+    return mlp_scores(X, [W1, torch.zeros_like(_f64(b1)), W2, b2], hidden=lambda h: h.clamp_min(0) + _f64(b1))
 
 
 def _without_biases(X, params):
@@ -300,15 +299,16 @@ def expect_number(got, what: str, hint: str | None = None) -> None:
 
 
 # ----------------------------------------------------------------------------- sgd
+# A new tensor assigned to p.grad must match p's dtype and device (torch 2.x words it the first
+# way below, torch 2.1 the second).
+_GRAD_REPLACED = ("the gradient was replaced by a new tensor of another dtype or device: reset it "
+                  "with p.grad.zero_() or p.grad = None")
 SGD_HINTS = {
     "leaf Variable that requires grad": "the update ran outside torch.no_grad(): autograd refuses "
                                         "to change a parameter in place while recording",
     "NoneType": "a gradient was None: zero the gradients after the update, not before it",
-    # a new tensor assigned to p.grad must match p's dtype and device (torch >= 2.x; 2.1 words it so)
-    "assign a gradient": "the gradient was replaced by a new tensor of another dtype or device: "
-                         "reset it with p.grad.zero_() or p.grad = None",
-    "assigned grad has data of a different": "the gradient was replaced by a new tensor of another "
-                                              "dtype or device: reset it with p.grad.zero_() or p.grad = None",
+    "assign a gradient": _GRAD_REPLACED,
+    "assigned grad has data of a different": _GRAD_REPLACED,
 }
 
 
@@ -477,14 +477,14 @@ def train_epoch_mistakes(details) -> tuple[dict, dict]:
     """``(loss_mistakes, accuracy_mistakes)`` for ``train_epoch``'s two results."""
     losses, rights, sizes = details["losses"], details["rights"], details["sizes"]
     n, k = sum(sizes), len(sizes)
+    total = sum(l * s for l, s in zip(losses, sizes))           # the loss summed over the samples
     after = ("after the update (a second forward pass with the new parameters): report the "
              "scores and the loss that loss.backward() was called on")
     loss = {
         "the batch losses were averaged without weighting by batch size: add loss * len(y) "
         "and divide by the number of samples": sum(losses) / k,
         "the batch losses were added up but not divided by the number of samples":
-            lambda got: any(math.isclose(float(got), total, rel_tol=1e-4)
-                            for total in (sum(l * s for l, s in zip(losses, sizes)), sum(losses))),
+            lambda got: any(math.isclose(float(got), summed, rel_tol=1e-4) for summed in (total, sum(losses))),
         "the batch means were added up and divided by the number of samples: each batch's "
         "mean loss counts len(y) times, add loss * len(y)": sum(losses) / n,
         f"the loss was measured {after}":
@@ -497,8 +497,7 @@ def train_epoch_mistakes(details) -> tuple[dict, dict]:
         "the batch accuracies were averaged without weighting by batch size":
             sum(r / s for r, s in zip(rights, sizes)) / k,
         f"the accuracy was measured {after}": sum(details["rights_after"]) / n,
-        "the loss and the accuracy are swapped: return (loss, accuracy)":
-            sum(l * s for l, s in zip(losses, sizes)) / n,
+        "the loss and the accuracy are swapped: return (loss, accuracy)": total / n,
     }
     return loss, accuracy
 
