@@ -17,8 +17,9 @@ from nbgrader.preprocessors import (
     AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
     OverwriteKernelspec, SaveAutoGrades)
 
-from grader.feedback import TEMPLATE as FEEDBACK_TEMPLATE, FeedbackSummary
-from grader.preprocessors import HideHiddenTests, LimitOutputSize, RestoreCells, RobustExecute
+from grader.nbgrader_ext.feedback import TEMPLATE as FEEDBACK_TEMPLATE, FeedbackExporter, FeedbackSummary
+from grader.nbgrader_ext.preprocessors import HideHiddenTests, LimitOutputSize, RestoreCells, RobustExecute
+from grader.nbgrader_ext.validate import PREPROCESSORS as VALIDATE_PREPROCESSORS
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
 
@@ -45,6 +46,11 @@ c.RobustExecute.kernel_memory = os.environ.get("MLP_COURSE_KERNEL_MEMORY", "")
 # The grading kernels' own start-up notices (e.g. about local TCP transport) are noise here.
 c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 
+# Validation (`nbgrader validate`, the Validate button) runs a notebook as grading does: the cells
+# tagged `demo` skipped, the time limits above. A hub's students' servers need these lines too
+# (README, JupyterHub); grader/nbgrader_ext/validate.py says why.
+c.Validator.preprocessors = VALIDATE_PREPROCESSORS
+
 # Test cells are restored from the gradebook before grading (nbgrader's OverwriteCells); a test
 # cell renamed to an unknown grade_id would make nbgrader reject the whole notebook, so
 # RestoreCells turns it into an ordinary cell (the test it was scores 0, as if deleted).
@@ -65,3 +71,6 @@ c.Autograde.autograde_preprocessors = [
 c.GenerateFeedback.preprocessors = [
     GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor, FeedbackSummary]
 c.GenerateFeedback.HTMLExporter.template_file = FEEDBACK_TEMPLATE  # nested: feedback pages only
+# Formulas as MathML, made with the page: nbgrader's MathJax would come from a CDN, and a page
+# opened offline would show raw LaTeX.
+c.GenerateFeedback.exporter_class = FeedbackExporter

@@ -1,6 +1,6 @@
 """Benchmark: grading a class in parallel (``grader.batch``).
 
-Generates a class from the variants in ``grader/cases/`` (per assignment: the solution, then
+Generates a class from the variants in ``grader/proving/cases/`` (per assignment: the solution, then
 one bug after another), grades it with 1 job, 2 jobs and 2 Dask workers on a LocalCluster,
 each time from scratch in a copy of the course, and prints seconds per submission and the
 speed-ups. Also measured: a kernel's start (and shutdown), and the fixed cost of one
@@ -25,8 +25,8 @@ from pathlib import Path
 import nbformat
 
 from grader import batch, course
-from grader.cases import all_cases
-from grader.variants import make_submission
+from grader.proving.cases import all_cases
+from grader.proving.variants import make_submission
 
 TARGET_SPEEDUP, TARGET_DASK_OVERHEAD = 1.7, 0.10
 

@@ -1,15 +1,16 @@
 """Benchmark: notebook 03's training loop on Fashion-MNIST, against the seeds' input pipeline and
-against the machine's matrix-multiply rate.
+against the same loop written with torch's fused ops.
 
 Prints, in one run on this machine (784-256-10, batch 256, SGD lr 0.1, standardised inputs):
 - seconds per epoch with torchvision's ``DataLoader`` + ``ToTensor`` (+ ``Normalize``), the seeds'
   pipeline, and with the course's in-memory ``ArrayLoader``; their ratio (target >= 10x);
 - the achieved GFLOP/s of the course's training loop, counting the five matrix products of each
   step (forward ``X W1``, ``H W2``; backward ``H^T dO``, ``dO W2^T``, ``X^T dZ``), against the
-  rate of plain ``torch.mm`` calls of the same shapes in the same run (target >= 70 %);
-- for reference, the same loop with torch's fused pieces in place of the from-scratch ones
-  (``torch.addmm``, ``torch.relu``, ``F.cross_entropy`` on scores, ``add_`` with ``alpha``): how
-  close eager PyTorch itself comes to the matrix-multiply rate at this size on this machine;
+  same loop with torch's fused pieces in place of the from-scratch ones (``torch.addmm``,
+  ``torch.relu``, ``F.cross_entropy`` on scores, ``add_`` with ``alpha``), timed side by side in
+  the same run (COURSE.md's target: the course's loop at >= 75 % of the fused loop's speed);
+- for information only, the rate of plain ``torch.mm`` calls of the same shapes (no eager loop
+  reaches it on 2 cores: the fused loop itself measures 46-71 % of it);
 - the test accuracy after 10 epochs (target >= 0.85).
 
 The training functions are the solution notebook's own cells (``bench/_solution_code.py``).
@@ -36,7 +37,7 @@ from utils.data import ArrayLoader, fashion_mnist_dataset, load_fashion_mnist
 CELLS = ("imports", "init_params", "relu", "net", "softmax", "cross_entropy", "sgd", "accuracy",
          "train_epoch", "train")
 SIZES, BATCH, LR, EPOCHS = (784, 256, 10), 256, 0.1, 10
-TARGET_SPEEDUP, TARGET_MATMUL_SHARE, TARGET_ACCURACY = 10, 0.70, 0.85
+TARGET_SPEEDUP, TARGET_FUSED_SHARE, TARGET_ACCURACY = 10, 0.75, 0.85
 
 
 def step_flops(batch: int) -> int:
@@ -144,18 +145,18 @@ def main(argv=None) -> int:
     ten_epochs = time.perf_counter() - start
     accuracy = history["test_acc"][-1]
 
-    speedup, share = seeds / course, mm / course
+    speedup, share = seeds / course, fused / course  # share: the course's speed over the fused loop's
     print(f"Fashion-MNIST 784-256-10, batch {BATCH}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"  DataLoader + ToTensor (seeds): {seeds:7.2f} s per epoch")
     print(f"  ArrayLoader (course):          {course:7.2f} s per epoch   -> {speedup:5.1f}x faster "
           f"(target >= {TARGET_SPEEDUP}x)")
     print(f"  course training loop:          {flops / course / 1e9:7.1f} GFLOP/s")
-    print(f"  same loop, torch's fused ops:  {flops / fused / 1e9:7.1f} GFLOP/s   (reference: addmm, relu, "
-          f"F.cross_entropy, add_)")
-    print(f"  bare torch.mm, same shapes:    {flops / mm / 1e9:7.1f} GFLOP/s   -> loop at {share:.0%} of it "
-          f"(target >= {TARGET_MATMUL_SHARE:.0%}); fused ops at {mm / fused:.0%}")
+    print(f"  same loop, torch's fused ops:  {flops / fused / 1e9:7.1f} GFLOP/s   (addmm, relu, F.cross_entropy, "
+          f"add_) -> course loop at {share:.0%} of its speed (target >= {TARGET_FUSED_SHARE:.0%})")
+    print(f"  bare torch.mm, same shapes:    {flops / mm / 1e9:7.1f} GFLOP/s   (for information: course loop "
+          f"at {mm / course:.0%} of it, fused loop at {mm / fused:.0%})")
     print(f"  10 epochs: {ten_epochs:.1f} s, test accuracy {accuracy:.4f} (target >= {TARGET_ACCURACY})")
-    ok = speedup >= TARGET_SPEEDUP and share >= TARGET_MATMUL_SHARE and accuracy >= TARGET_ACCURACY
+    ok = speedup >= TARGET_SPEEDUP and share >= TARGET_FUSED_SHARE and accuracy >= TARGET_ACCURACY
     print(f"  targets: {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
 

@@ -1,9 +1,22 @@
 """The instructor's pipeline on top of nbgrader: ``python -m grader --help``.
 
-- ``grader.course``    where the course lives; nbgrader configured for it.
+Top level, what an instructor runs:
+
+- ``grader.cli``       the command line (``python -m grader``).
+- ``grader.course``    where the course lives, its hand-ins; nbgrader configured for it.
+- ``grader.cells``     what a notebook cell is to the course (solution, test, demo).
 - ``grader.score``     grade one notebook exactly as autograde would, in a scratch course.
 - ``grader.pipeline``  release, autograde, feedback and grades over ``grader/submitted/``.
-- ``grader.variants``  student notebooks made from the solutions (one function replaced),
-                       which prove that the tests catch bugs and accept correct variations.
+- ``grader.batch``     grade a whole class in parallel (local processes or a Dask cluster).
 - ``grader.examples``  the example class under ``grader/submitted/``.
+- ``grader.figures``   README's pictures, drawn by the notebooks' own cells.
+
+Subpackages, by concern:
+
+- ``grader.nbgrader_ext``  what nbgrader runs: the course's preprocessors, the kernel's
+                           sandbox and guard, the feedback summary and its template.
+- ``grader.insights``      the class report after autograde: what the class got wrong,
+                           where the tests' messages land, hand-ins that look alike.
+- ``grader.proving``       proving the tests: variants, their cases, mutants and mutation
+                           operators, the in-process runner, the corpus runner.
 """

@@ -9,7 +9,7 @@ nbgrader grades one notebook after another, in one process, writing to one grade
    folder, not a database, so a task runs the same on this machine or on a Dask worker.
 2. One coordinator (this process) collects the :class:`Outcome` of each task as it comes and
    records it in the course: it runs nbgrader's autograde on the real course with execution
-   replaced by the worker's outputs (:class:`grader.preprocessors.InjectExecuted`), so the
+   replaced by the worker's outputs (:class:`grader.nbgrader_ext.preprocessors.InjectExecuted`), so the
    gradebook, ``grader/autograded/``, formgrader and feedback are exactly what nbgrader alone
    would have made. The coordinator is the gradebook's only writer: SQLite is never written
    by two processes at once.
@@ -17,7 +17,9 @@ nbgrader grades one notebook after another, in one process, writing to one grade
    with every core each would fight (measured: two of them ran 6x slower than one).
 4. A submission whose files and grading setup are unchanged since it was last graded (same
    content hash) is not graded again unless ``force``; ``grader/report.csv`` lists every
-   submission with its points, seconds and any problem.
+   submission with its points, seconds, any problem, and the flags for the instructor (the
+   screen of its code and what the guard put back, ``grader.score.flags``: a reason to look,
+   never a change of points).
 """
 
 from __future__ import annotations
@@ -39,8 +41,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from grader import course, sandbox
-from grader.preprocessors import COURSE_CHANGED
+from grader import course
+from grader.nbgrader_ext import sandbox
+from grader.nbgrader_ext.preprocessors import COURSE_CHANGED
+from grader.screen import REVIEW, Flag, counts
 
 REPORT_CSV = Path("grader", "report.csv")           # under the course root
 HASHES = Path("grader", "autograded", "hashes.json")
@@ -83,6 +87,7 @@ class Row:
     max_points: float | None
     seconds: float | None
     status: str                       # "graded", "unchanged", or what went wrong
+    flags: list[Flag] = field(default_factory=list)   # for the instructor; never a change of points
 
 
 # ----------------------------------------------------------------------------- the worker
@@ -253,11 +258,10 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
               use_dask: bool = False, progress: bool = True) -> list[Row]:
     """Grade every submission under ``grader/submitted/`` (or one student's / assignment's)
     in parallel and record the results in the course; return the report's rows."""
-    from grader.pipeline import submissions
 
     root = Path(root).resolve()
     jobs = jobs or os.cpu_count() or 1
-    todo = [(a, s) for a, s in submissions(root) if student in (None, s) and assignment in (None, a)]
+    todo = [(a, s) for a, s in course.submissions(root) if student in (None, s) and assignment in (None, a)]
     cfg = course.config(root)
     db_url = cfg.CourseDirectory.db_url
     nbgrader = course.api(cfg)
@@ -273,7 +277,7 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
         keys[(a, s)] = _task_key(task)
         already = (root / "grader" / "autograded" / s / a).is_dir()
         if not force and already and hashes.get(f"{s}/{a}") == keys[(a, s)]:
-            rows.append(_row(db_url, s, a, None, "unchanged"))
+            rows.append(_row(db_url, s, a, None, "unchanged", root))
         else:
             tasks.append(task)
     if not tasks:
@@ -310,7 +314,7 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
                 hashes[f"{task.student}/{task.assignment}"] = keys[(task.assignment, task.student)]
             else:
                 hashes.pop(f"{task.student}/{task.assignment}", None)
-            rows.append(_row(db_url, task.student, task.assignment, outcome.seconds, status))
+            rows.append(_row(db_url, task.student, task.assignment, outcome.seconds, status, root))
             bar.update(1)
         bar.close()
     finally:
@@ -333,7 +337,7 @@ def _template_gradebook(root: Path, assignment: str) -> bytes:
 
 
 def _injecting_config(root: Path, staging: Path):
-    from grader.preprocessors import InjectExecuted, RobustExecute
+    from grader.nbgrader_ext.preprocessors import InjectExecuted, RobustExecute
 
     cfg = course.config(root)
     cfg.Autograde.autograde_preprocessors = [
@@ -382,7 +386,8 @@ def _save_hashes(root: Path, hashes: dict) -> None:
     path.write_text(json.dumps(hashes, indent=1, sort_keys=True))
 
 
-def _row(db_url: str, student: str, assignment: str, seconds: float | None, status: str) -> Row:
+def _row(db_url: str, student: str, assignment: str, seconds: float | None, status: str,
+         root: Path = course.ROOT) -> Row:
     from nbgrader.api import Gradebook, MissingEntry
 
     points = maximum = None
@@ -392,7 +397,22 @@ def _row(db_url: str, student: str, assignment: str, seconds: float | None, stat
             points, maximum = float(submission.score), float(submission.max_score)
         except MissingEntry:
             maximum = float(gb.find_assignment(assignment).max_score)
-    return Row(student, assignment, points, maximum, seconds, status)
+    return Row(student, assignment, points, maximum, seconds, status, _flags(root, student, assignment))
+
+
+def _flags(root: Path, student: str, assignment: str) -> list[Flag]:
+    """The instructor's flags of a graded hand-in, read from its autograded notebooks (the code
+    that ran, and the guard's log that came with it)."""
+    import nbformat
+
+    from grader.score import flags
+
+    found = []
+    for executed in sorted((root / "grader" / "autograded" / student / assignment).glob("*.ipynb")):
+        source = root / "solutions" / assignment / executed.name
+        if source.is_file():
+            found += flags(nbformat.read(executed, as_version=4), nbformat.read(source, as_version=4))
+    return found
 
 
 def write_report(root: Path, rows: list[Row]) -> Path:
@@ -400,11 +420,12 @@ def write_report(root: Path, rows: list[Row]) -> Path:
     path = root / REPORT_CSV
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "assignment", "points", "max_points", "seconds", "status"])
+        writer.writerow(["student", "assignment", "points", "max_points", "seconds", "status", "flags"])
         for r in rows:
             writer.writerow([r.student, r.assignment, "" if r.points is None else f"{r.points:g}",
                              "" if r.max_points is None else f"{r.max_points:g}",
-                             "" if r.seconds is None else f"{r.seconds:.1f}", r.status])
+                             "" if r.seconds is None else f"{r.seconds:.1f}", r.status,
+                             "\n".join(str(f) for f in _by_level(r.flags))])
     return path
 
 
@@ -414,9 +435,20 @@ def format_report(rows: list[Row]) -> str:
         seconds = "" if r.seconds is None else f"{r.seconds:.1f} s"
         return [r.student, r.assignment, f"{points} / {r.max_points:g}" if r.max_points else points,
                 seconds, r.status]
-    cells = [["student", "assignment", "points", "time", "status"]] + [cell(r) for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(5)]
+    cells = [["student", "assignment", "points", "time", "status", "flags"]]
+    cells += [cell(r) + [counts(r.flags)] for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(6)]
     lines = ["  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip() for c in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    flagged = [r for r in rows if r.flags]
+    if flagged:
+        lines += ["", "Flags for the instructor (a reason to look at the code, never a penalty):"]
+        for r in flagged:
+            lines.append(f"  {r.student} / {r.assignment}:")
+            lines += [f"    {flag}" for flag in _by_level(r.flags)]
     return "\n".join(lines)
+
+
+def _by_level(flags: list[Flag]) -> list[Flag]:
+    return sorted(flags, key=lambda f: f.level != REVIEW)
 

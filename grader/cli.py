@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
         "score", help="grade one notebook as autograde would, leaving the course untouched")
     score.add_argument("path", help="the notebook to grade")
     score.add_argument("--assignment", help="assignment id (default: from the notebook's name)")
-    score.add_argument("--json", action="store_true", help="print one JSON object")
+    score.add_argument("--json", action="store_true",
+                       help="print one JSON object (points, tests and the instructor's flags)")
 
     for name, text in [("autograde", "autograde every submission in grader/submitted/"),
                        ("feedback", "write HTML feedback for every autograded submission")]:
@@ -54,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     mutants.add_argument("--fail-on-survivors", action="store_true",
                          help="exit with status 1 when a mutant not listed as equivalent survives")
 
+    insights = commands.add_parser(
+        "insights", help="the instructor's report on what the class got wrong: mistakes ranked by how many "
+                         "students made them, pass rates, review flags, similar hand-ins (HTML, CSV, JSON)")
+    insights.add_argument("--assignment", help="only this assignment (default: every graded one)")
+    insights.add_argument("--out", help="folder of the report (default: grader/reports/insights)")
+
     commands.add_parser("grades", help="print every student's points and write grader/grades.csv")
     commands.add_parser("examples", help="rebuild the example class in grader/submitted/")
     commands.add_parser("clean", help="remove autograded copies, feedback, gradebook and CSV")
@@ -84,6 +91,10 @@ def _run(args: argparse.Namespace) -> int:
                                assignment=args.assignment, force=args.force)
         print(batch.format_report(rows))
         print(f"\nwritten to {batch.REPORT_CSV}")
+        from grader.insights import report as insights
+
+        insights.write()   # the class's insights, as `grader insights` writes them
+        print(f"insights: {insights.default_out().relative_to(course.ROOT) / 'index.html'}")
         return 1 if any(r.status not in ("graded", "unchanged") for r in rows) else 0
     elif args.command == "feedback":
         failures = pipeline.feedback(student=args.student, assignment=args.assignment)
@@ -91,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"could not {args.command} {failure}", file=sys.stderr)
         return 1 if failures else 0
     elif args.command == "mutants":
-        from grader import mutants
+        from grader.proving import mutants
 
         notebook, assignment = mutants.resolve(args.assignment)
         in_course = assignment in course.assignments() and notebook.is_relative_to(course.ROOT / "solutions")
@@ -100,6 +111,13 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict(), indent=2) if args.json else mutants.format_text(report))
         survivors = report.counts(report.results)["survived"]
         return 1 if args.fail_on_survivors and survivors else 0
+    elif args.command == "insights":
+        from pathlib import Path
+
+        from grader.insights import report as insights
+
+        out = Path(args.out).resolve() if args.out else insights.default_out()
+        print(insights.summary_text(insights.write(assignment=args.assignment, out=out), out))
     elif args.command == "grades":
         header, rows = pipeline.grades()
         print(pipeline.format_table(header, rows))

@@ -3,10 +3,12 @@
 Three students hand in every assignment:
 
 - ``alice``: the solutions (full marks);
-- ``bob``: the solutions, except for the first bug listed in ``grader/cases`` for each of the
+- ``bob``: the solutions, except for the first bug listed in ``grader/proving/cases`` for each of the
   first two functions that have bugs (partial marks, with feedback naming both mistakes);
 - ``carol``: the release as handed out, nothing answered (0 points).
 
+Each hand-in looks like a student's notebook (``variants.make_submission``): the release with
+the answer cells typed in, without nbgrader's solution markers, with the release's metadata.
 They are made from the solutions and the release, so ``python -m grader examples`` keeps them
 in step after a notebook changes (a test checks that the committed files are up to date).
 """
@@ -18,8 +20,8 @@ from pathlib import Path
 import nbformat
 
 from grader import course
-from grader.cases import all_cases
-from grader.variants import grade_id, is_solution, make_submission
+from grader.proving.cases import all_cases
+from grader.proving.variants import grade_id, is_solution, make_submission
 
 STUDENTS = ("alice", "bob", "carol")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 from grader import course
-from grader.variants import grade_id
+from grader.cells import grade_id
 
 DEFAULT_OUT = course.ROOT / "notebooks" / "images"
 DPI = 72  # small files: they are thumbnails in README

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from grader import course
+from grader import batch, course
 
 GRADES_CSV = Path("grader", "grades.csv")  # under the course root
 
@@ -39,26 +39,17 @@ def release(target: Path | None = None, assignments: list[str] | None = None) ->
     return written
 
 
-def submissions(root: Path = course.ROOT) -> list[tuple[str, str]]:
-    """``(assignment, student)`` for every hand-in under ``grader/submitted/``: every folder
-    that holds a file (a hand-in without the notebook is reported, not skipped)."""
-    found = []
-    for assignment in course.assignments(root):
-        for folder in sorted((root / "grader" / "submitted").glob(f"*/{assignment}")):
-            if any(p.is_file() for p in folder.rglob("*")):
-                found.append((assignment, folder.parent.name))
-    return found
-
-
 def autograde(student: str | None = None, assignment: str | None = None,
               root: Path = course.ROOT, jobs: int | None = None, scheduler: str | None = None,
               force: bool = False) -> list[str]:
     """Autograde every submission (or one student's / one assignment's) in parallel, as
-    :func:`grader.batch.autograde` does; return the problems, one line per submission."""
-    from grader import batch
+    :func:`grader.batch.autograde` does, then write the insights report; return the problems,
+    one line per submission."""
+    from grader.insights import report as insights
 
     rows = batch.autograde(root=root, jobs=jobs, scheduler=scheduler, student=student,
                            assignment=assignment, force=force)
+    insights.write(root)   # the instructor's report on the class (grader/reports/insights/)
     return [f"{r.student}/{r.assignment}: {r.status}" for r in rows if r.status not in ("graded", "unchanged")]
 
 
@@ -67,7 +58,7 @@ def feedback(student: str | None = None, assignment: str | None = None,
     """HTML feedback under ``grader/feedback/`` for every autograded submission."""
     nbgrader = course.api(course.config(root))
     autograded = root / "grader" / "autograded"
-    todo = [(a, s) for a, s in submissions(root)
+    todo = [(a, s) for a, s in course.submissions(root)
             if (autograded / s / a).is_dir() and student in (None, s) and assignment in (None, a)]
     failures = []
     for a, s in tqdm(todo, desc="feedback", unit="notebook"):
@@ -114,8 +105,8 @@ def format_table(header: list[str], rows: list[list]) -> str:
 
 
 def clean(root: Path = course.ROOT) -> None:
-    """Remove what grading made (autograded copies, feedback, gradebook, CSV)."""
-    for name in ("autograded", "feedback"):
+    """Remove what grading made (autograded copies, feedback, reports, gradebook, CSVs)."""
+    for name in ("autograded", "feedback", "reports"):
         shutil.rmtree(root / "grader" / name, ignore_errors=True)
-    for path in (root / "grader" / "gradebook.db", root / GRADES_CSV):
+    for path in (root / "grader" / "gradebook.db", root / GRADES_CSV, root / batch.REPORT_CSV):
         path.unlink(missing_ok=True)

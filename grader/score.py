@@ -15,7 +15,9 @@ import nbformat
 from nbgrader.utils import is_grade
 
 from grader import course
-from grader.variants import grade_id
+from grader.cells import grade_id
+from grader.nbgrader_ext.preprocessors import guard_flags
+from grader.screen import REVIEW, Flag, counts, screen
 
 TIMEOUT_NOTE = "the cell was stopped after running too long (an endless loop, or far too slow)"
 MISSING_CELL = ("this test's cell is missing from the notebook (deleted, or its grade_id changed), "
@@ -31,12 +33,15 @@ def test_results(autograded: Path, source: Path, gradebook_url: str, assignment:
 
     Tests are listed in the order of the ``source`` notebook, including any whose cell the
     student deleted. Feedback is the test's failure message (the check's own explanation),
-    never the test's code, so hidden tests stay hidden.
+    never the test's code, so hidden tests stay hidden. ``flags`` are for the instructor
+    (:func:`flags`); they never change points.
     """
     from nbgrader.api import Gradebook
 
-    handed_in = {grade_id(cell): cell for cell in nbformat.read(autograded, as_version=4).cells}
-    order = [grade_id(cell) for cell in nbformat.read(source, as_version=4).cells if is_grade(cell)]
+    executed = nbformat.read(autograded, as_version=4)
+    source_nb = nbformat.read(source, as_version=4)
+    handed_in = {grade_id(cell): cell for cell in executed.cells}
+    order = [grade_id(cell) for cell in source_nb.cells if is_grade(cell)]
     with Gradebook(gradebook_url) as gb:
         submission = gb.find_submission_notebook(autograded.stem, assignment, student)
         grades = {g.name: g for g in submission.grades}
@@ -56,7 +61,15 @@ def test_results(autograded: Path, source: Path, gradebook_url: str, assignment:
             "score": float(submission.score),
             "max_score": float(submission.max_score),
             "tests": tests,
+            "flags": [flag.as_dict() for flag in flags(executed, source_nb)],
         }
+
+
+def flags(executed, source) -> list[Flag]:
+    """What the instructor should look at in an autograded notebook: the screen of its code
+    (``grader.screen``, against the assignment's ``source``) and what the grading kernel's guard
+    put back before its tests. A reason to look, never a penalty: points do not depend on them."""
+    return screen(executed, source) + guard_flags(executed)
 
 
 def message(cell, score: float, max_score: float) -> str:
@@ -74,7 +87,7 @@ def status(cell, score: float, max_score: float) -> str:
     errors = {o.ename for o in cell.get("outputs", []) if o.output_type == "error"}
     if "CellTimeoutError" in errors:
         return TIMED_OUT
-    if errors & {"KernelDied", "NotebookTimeoutError"}:  # RobustExecute's, see grader.preprocessors
+    if errors & {"KernelDied", "NotebookTimeoutError"}:  # RobustExecute's, see grader.nbgrader_ext.preprocessors
         return NOT_RUN
     return FAILED if errors or score < max_score else PASSED
 
@@ -136,7 +149,8 @@ def score(path: str | Path, assignment: str | None = None) -> dict:
 
 
 def format_text(result: dict) -> str:
-    """One line per graded cell: points, then feedback (indented when it runs on)."""
+    """One line per graded cell: points, then feedback (indented when it runs on); then the
+    instructor's flags, if any."""
     lines = [f"{result['assignment']}/{result['notebook']}.ipynb: "
              f"{_points(result['score'])} / {_points(result['max_score'])} points"]
     width = max((len(t["grade_id"]) for t in result["tests"]), default=0)
@@ -145,6 +159,10 @@ def format_text(result: dict) -> str:
         points = f"{_points(test['score'])}/{_points(test['max_score'])}"
         lines.append(f"  {test['grade_id']:<{width}}  {points:>7}  {feedback[0]}")
         lines += [f"  {'':<{width}}  {'':>7}  {more}" for more in feedback[1:]]
+    found = [Flag.from_dict(f) for f in result.get("flags", [])]
+    if found:
+        lines += ["", f"flags for the instructor ({counts(found)}; a reason to look, never a penalty):"]
+        lines += [f"  {flag}" for flag in sorted(found, key=lambda f: f.level != REVIEW)]
     return "\n".join(lines)
 
 

@@ -32,7 +32,7 @@ MAX_SCREENSHOT_HEIGHT = 40_000  # px; a taller notebook is cut there (a screensh
 # What a student or an instructor has in the course folder; grading state stays behind.
 COURSE_FILES = ["notebooks", "solutions", "utils", "data", "grader", "nbgrader_config.py"]
 LEFT_BEHIND = ["__pycache__", ".ipynb_checkpoints", "cifar-10", "gradebook.db", "autograded",
-               "feedback", "grades.csv", "report.csv", ".nbgrader.log"]
+               "feedback", "reports", "grades.csv", "report.csv", ".nbgrader.log"]
 
 # JupyterLab settings of the test server. Windowing "none": every cell is in the page (JupyterLab
 # 4 otherwise attaches only the cells near the viewport); no blank space after the last cell in
@@ -219,10 +219,15 @@ def notebook_content(page) -> dict:
     return page.evaluate("() => window.jupyterapp.shell.currentWidget.content.model.toJSON()")
 
 
+def screenshot_path(name: str) -> Path:
+    """Where the screenshot called ``name`` goes: ``tests/artifacts/browser/<name>.png``."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / f"{name}.png"
+
+
 def screenshot(page, name: str) -> Path:
     """A full-page screenshot, ``tests/artifacts/browser/<name>.png``."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+    path = screenshot_path(name)
     page.screenshot(path=str(path), full_page=True)
     return path
 

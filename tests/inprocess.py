@@ -1,6 +1,7 @@
-"""Run a notebook's code cells in this Python process (see :mod:`grader.inprocess`, where
+"""Run a notebook's code cells in this Python process (see :mod:`grader.proving.inprocess`, where
 this lives now, so that ``grader mutants`` can use it too)."""
 
-from grader.inprocess import ROOT, Outcome, is_test, read, run_cells
+from grader.cells import is_test
+from grader.proving.inprocess import ROOT, Outcome, read, run_cells
 
 __all__ = ["ROOT", "Outcome", "is_test", "read", "run_cells"]

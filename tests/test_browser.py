@@ -6,7 +6,10 @@ of the course, driven by Playwright in Debian's Chromium.
   button is in its toolbar.
 - Each solution notebook runs without an error, and every cell that plots shows its figure.
 - Formgrader (Nbgrader > Formgrader) lists the course's assignments.
-- A student's feedback page opens with a summary of the graded parts and shows no hidden test.
+- A student's feedback page opens with a summary of the graded parts and shows no hidden test;
+  opened with the network cut off, it draws its formulas (MathML, made with the page), its
+  figures fit the page, and bob's answers read as a student wrote them (no nbgrader markers).
+- The Validate button passes solution 04 as grading would run it (demos skipped).
 
 Each test leaves a screenshot in tests/artifacts/browser/. Skips in one line where Chromium
 or Playwright is missing (``.ci/run`` installs Chromium; requirements.txt, Playwright).
@@ -16,13 +19,14 @@ import json
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.browser import (CHROMIUM, CHROMIUM_ARGS, CELLS, NOTEBOOK, ROOT, VIEWPORT, JupyterLab,
                            copy_course, menu, notebook_content, open_notebook, plotting_cells,
-                           run_all_cells, run_grader, screenshot, screenshot_notebook)
+                           run_all_cells, run_grader, screenshot, screenshot_notebook, screenshot_path)
 
 if not CHROMIUM.exists():
     pytest.skip(f"browser tests: {CHROMIUM} not found (apt install chromium)", allow_module_level=True)
@@ -41,6 +45,8 @@ STUDENT, ASSIGNMENT = "bob", "01_perceptron"  # bob's hand-in has two bugs (grad
 
 RELEASE_RUN_MS = 5 * 60_000   # answers missing: the run stops at the first test
 SOLUTION_RUN_MS = 10 * 60_000  # 03 and 04 train for about a minute on two quiet cores
+VALIDATE_MS = 5 * 60_000       # validation skips the demos: well under a minute on two quiet cores
+NARROW = {"width": 800, "height": 1000}  # a laptop's half screen: figures and formulas must still fit
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +103,10 @@ def page(browser, lab):
 @pytest.fixture(scope="module")
 def graded(course):
     """The instructor's steps on the copy, with the course's command line: release (which
-    registers the assignments in the gradebook), then autograde and feedback for one hand-in."""
+    registers the assignments in the gradebook), the example class, then autograde and feedback
+    for one hand-in."""
     run_grader(course, "release")
+    run_grader(course, "examples")  # the copy's example class, as grader/examples.py makes it now
     run_grader(course, "autograde", "--student", STUDENT, "--assignment", ASSIGNMENT)
     run_grader(course, "feedback", "--student", STUDENT, "--assignment", ASSIGNMENT)
     return course
@@ -211,6 +219,99 @@ def test_a_feedback_page_opens_with_a_summary_of_the_graded_parts(graded, feedba
     unresolved = [link for link in statuses if not feedback_page.evaluate(
         "id => !!(document.getElementById(id) || document.getElementsByName(id).length)", link[1:])]
     assert not unresolved, f"links to no element of the page: {unresolved}"
+
+
+def test_the_validate_button_passes_solution_04_as_grading_runs_it(lab, page):
+    """nbgrader's Validate button runs the course's validation (nbgrader_config.py: demos
+    skipped, the course's time limits): the correct notebook 04 passes, without running its
+    training demos."""
+    notebook = next(n for n in SOLUTIONS if n.startswith("solutions/04_"))
+    open_notebook(page, lab, notebook)
+    validate = page.locator(f"{NOTEBOOK} .jp-Toolbar").get_by_role("button", name="Validate")
+    start = time.monotonic()
+    validate.click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.get_by_text("Validation Results").wait_for(timeout=VALIDATE_MS)
+    seconds = time.monotonic() - start
+    screenshot(page, f"validate_{_name(notebook)}")
+    body = dialog.locator(".jp-Dialog-body").inner_text()
+    assert dialog.locator(".validation-success").count() == 1, f"validation did not pass:\n{body[:3000]}"
+    assert "Success! Your notebook passes all the tests." in body
+    print(f"the Validate button passed {notebook} in {seconds:.0f} s")
+
+
+def _offline_context(browser, viewport, requested: list):
+    """A browser window with no network: every request to another host is recorded and fails."""
+    context = browser.new_context(viewport=viewport, offline=True)
+
+    def refuse(route):
+        requested.append(route.request.url)
+        route.abort()
+
+    context.route(re.compile(r"^(https?|wss?|ftp)://"), refuse)
+    return context
+
+
+def test_a_feedback_page_offline_draws_its_formulas_and_fits_figures_and_answers(graded, browser):
+    """bob's feedback page opened from its file with the network cut off (a lab without internet,
+    a page saved for later): the formulas are drawn, no LaTeX source shows, nothing is fetched
+    from another host, figures and formulas fit a narrow window, and bob's answer cells are
+    his code only (no nbgrader markers)."""
+    html = graded / "grader" / "feedback" / STUDENT / ASSIGNMENT / "perceptron.html"
+    requested: list[str] = []
+    context = _offline_context(browser, VIEWPORT, requested)
+    try:
+        page = context.new_page()
+        page.goto(html.as_uri())
+        page.wait_for_load_state("load")
+        screenshot(page, f"feedback_offline_{STUDENT}_{ASSIGNMENT}")
+
+        prose = "\n".join(page.locator(".text_cell_render").all_inner_texts())
+        assert prose, "no markdown cell in the page"
+        source = re.findall(r"\$[^$\n]*\\[A-Za-z]+[^$\n]*\$|\\(?:mathbf|frac|hat|sum)\b", prose)
+        assert not source, f"LaTeX source shows in the page: {source[:5]}"
+        formulas = page.locator(".text_cell_render math")
+        assert formulas.count() > 0, "no formula (MathML) in the page"
+        empty = page.evaluate("""() => [...document.querySelectorAll('.text_cell_render math')]
+            .filter(m => { const r = m.getBoundingClientRect(); return r.width <= 0 || r.height <= 0; })
+            .map(m => m.textContent)""")
+        assert not empty, f"formulas drawn with no size: {empty[:5]}"
+        # Laid out as mathematics, not as a run of letters on one baseline: a subscript sits lower
+        # than its base, a superscript higher, a fraction's numerator above its denominator.
+        laid_out = page.evaluate("""() => [...document.querySelectorAll('msub, msup, mfrac')].map(e => {
+            const [first, second] = [...e.children].map(c => c.getBoundingClientRect());
+            const ok = e.tagName === 'msub' ? second.bottom > first.bottom + 1
+                     : e.tagName === 'msup' ? second.top < first.top - 1
+                     : first.bottom <= second.top + 1;
+            return [e.tagName, ok]; })""")
+        assert laid_out, "no subscript, superscript or fraction to look at"
+        flat = [tag for tag, ok in laid_out if not ok]
+        assert not flat, f"{len(flat)} of {len(laid_out)} formulas' parts are not laid out as mathematics: {flat[:5]}"
+
+        step_answer = page.locator(".nbgrader_cell", has_text="def step(").first
+        step_answer.scroll_into_view_if_needed()
+        step_answer.screenshot(path=str(screenshot_path(f"feedback_{STUDENT}_answer_step")))
+        answers = "\n".join(page.locator(".nbgrader_cell", has_text="Student's answer").all_inner_texts())
+        assert "def step(" in answers
+        markers = [m for m in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN", "END HIDDEN") if m in answers]
+        assert not markers, f"bob's answers show nbgrader's markers {markers}"
+
+        page.set_viewport_size(NARROW)
+        page.wait_for_timeout(300)
+        overflow = page.evaluate("""() => {
+            const width = document.documentElement.clientWidth;
+            const wide = [...document.querySelectorAll('img, svg, math[display="block"]')]
+                .filter(e => e.getBoundingClientRect().right > width + 1)
+                .map(e => e.tagName + ' ' + Math.round(e.getBoundingClientRect().width) + 'px');
+            return {page: document.documentElement.scrollWidth - width, wide};
+        }""")
+        screenshot(page, f"feedback_offline_{STUDENT}_{ASSIGNMENT}_narrow")
+        assert page.locator(".output_area img, .output_png img").count() > 0, "no figure in the page"
+        assert not overflow["wide"], f"wider than a {NARROW['width']} px window: {overflow['wide']}"
+        assert overflow["page"] <= 0, f"the page scrolls sideways by {overflow['page']} px"
+    finally:
+        context.close()
+    assert not requested, f"the page asked another host for {requested}"
 
 
 def _gradebook(course: Path) -> tuple[float, float, dict[str, tuple[float, float]]]:

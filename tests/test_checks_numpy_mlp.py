@@ -1,6 +1,7 @@
 """utils.checks.numpy_mlp: its numerical gradients, right and wrong, agree with the chain rule
-written out by hand here (the probe module itself holds no backward pass), and every known
-mistake it describes is distinguishable from the right answer."""
+written out by hand here (the probes compare with numerical gradients only; the course's
+versions of the graded functions are tested in test_checks_course_versions.py), and every
+known mistake it describes is distinguishable from the right answer."""
 
 import numpy as np
 import pytest

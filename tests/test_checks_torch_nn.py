@@ -377,7 +377,7 @@ def test_accuracy_restores_the_mode():
     X, y = probes._blobs(30)
     assert 0 <= probes.accuracy(model, X, y) <= 1 and model.training
     assert not math.isnan(probes.accuracy(model.eval(), X, y)) and not model.training
-    assert os.path.basename(probes.__file__) == "torch_nn.py"
+    assert os.path.basename(os.path.dirname(probes.__file__)) == "torch_nn"   # the package
 
 
 def test_fit_that_drops_its_device_is_named():
@@ -385,3 +385,116 @@ def test_fit_that_drops_its_device_is_named():
         return fit(model, train_loader, val_loader, loss_fn, optimizer, epochs, None)
 
     _fails(probes.expect_fit_history, fit_without_device, "cpu", hint="does not hand its `device`")
+
+
+# ----------------------------------------------------------------------------- the course's versions
+def test_course_versions_pass_the_course_checks():
+    probes.expect_epoch_loss(probes.train_epoch_reference, "cpu", sizes=(3, 7, 7, 1), offset=1.5, seed=2)
+    probes.expect_gradients_reset(probes.train_epoch_reference, "cpu")
+    probes.expect_train_mode(probes.train_epoch_reference, "cpu")
+    probes.expect_batches_moved(probes.train_epoch_reference, "cpu")
+    probes.expect_training_progress(probes.train_epoch_reference, "cpu")
+    probes.expect_evaluation(probes.evaluate_reference, "cpu")
+    probes.expect_batches_moved(probes.evaluate_reference, "cpu", evaluation=True)
+    torch.manual_seed(0)
+    layer = probes.LinearReference(3, 2)
+    probes.expect_parameters(layer, {"W": (2, 3), "b": (2,)}, "LinearReference(3, 2)")
+    probes.expect_random_init(probes.LinearReference(784, 100).W, 784, "W")
+    probes.expect_linear_gradients(probes.LinearReference(4, 3), torch.randn(5, 4), "LinearReference(4, 3)")
+    probes.expect_on_meta(probes.LinearReference(6, 4), torch.randn(3, 6), (3, 4), "LinearReference(6, 4)")
+    X = torch.randn(7, 3)
+    assert torch.allclose(layer(X), F.linear(X, layer.W, layer.b))
+
+
+def _notebook(**replaced):
+    """A notebook's namespace in which ``fit`` calls the ``train_epoch`` and ``evaluate`` found
+    there, as a student's does: the references above, some replaced by wrong ones."""
+    namespace = {"train_epoch": train_epoch, "evaluate": evaluate, "copy": copy, **replaced}
+    exec("def fit(model, train_loader, val_loader, loss_fn, optimizer, epochs, device):\n"
+         "    history = {'train_loss': [], 'val_loss': [], 'val_acc': []}\n"
+         "    best, best_state = -1.0, None\n"
+         "    for _ in range(epochs):\n"
+         "        history['train_loss'].append(train_epoch(model, train_loader, loss_fn, optimizer, device))\n"
+         "        loss, acc = evaluate(model, val_loader, loss_fn, device)\n"
+         "        history['val_loss'].append(loss)\n"
+         "        history['val_acc'].append(acc)\n"
+         "        if acc > best:\n"
+         "            best, best_state = acc, copy.deepcopy(model.state_dict())\n"
+         "    return history, best_state\n", namespace)
+    return namespace
+
+
+def test_fit_is_graded_with_the_course_versions_and_told_which_of_its_own_differ(capsys):
+    """A correct ``fit`` passes beside a wrong ``evaluate`` (no eval mode, equal batch weights),
+    and the note names that one only; beside correct ones, nothing is said (the probes' model,
+    loaders and scripted optimizer are copied together for the comparison)."""
+    def wrong_evaluate(model, loader, loss_fn, device):
+        with torch.no_grad():
+            results = [_eval_loop(model, [batch], loss_fn, device) for batch in loader]
+        return tuple(sum(r[i] for r in results) / len(results) for i in (0, 1))
+
+    for namespace, note in ((_notebook(), None), (_notebook(evaluate=wrong_evaluate), "your `evaluate` differs")):
+        with probes.using_course(namespace, "train_epoch", "evaluate"):
+            probes.expect_fit_history(namespace["fit"], "cpu")
+            probes.expect_best_state(namespace["fit"], "cpu")
+        out = capsys.readouterr().out
+        assert out == "" if note is None else (note in out and "train_epoch" not in out), out
+        assert namespace["evaluate"] in (evaluate, wrong_evaluate)
+
+
+def test_an_mlp_built_from_mylinear_is_graded_with_the_course_layer():
+    class WrongLinear(nn.Module):                  # transposed weight: its own test fails
+        def __init__(self, in_features, out_features):
+            super().__init__()
+            self.W = nn.Parameter(torch.randn(in_features, out_features))
+            self.b = nn.Parameter(torch.zeros(out_features))
+
+        def forward(self, X):
+            return X @ self.W + self.b
+
+    namespace = {"MyLinear": WrongLinear, "nn": nn, "F": F}
+    exec("class MLP(nn.Module):\n"
+         "    def __init__(self, d_in, hidden_dims, d_out, nonlin='relu'):\n"
+         "        super().__init__()\n"
+         "        dims = [d_in, *hidden_dims, d_out]\n"
+         "        self.layers = nn.ModuleList(MyLinear(a, b) for a, b in zip(dims, dims[1:]))\n"
+         "    def forward(self, X):\n"
+         "        X = X.flatten(1)\n"
+         "        for layer in self.layers[:-1]:\n"
+         "            X = F.relu(layer(X))\n"
+         "        return F.log_softmax(self.layers[-1](X), dim=1)\n", namespace)
+    with probes.using_course(namespace, "MyLinear"):
+        model = namespace["MLP"](6, [5, 4], 3)
+        probes.expect_mlp_forward(model, torch.randn(8, 2, 3), 6, [5, 4], 3, "relu", "MLP(6, [5, 4], 3)")
+    assert namespace["MyLinear"] is WrongLinear
+    with pytest.raises(CheckFailure):
+        probes.mlp_layers(namespace["MLP"](6, [5, 4], 3), 6, [5, 4], 3, "MLP(6, [5, 4], 3)")
+
+
+def test_the_end_to_end_test_names_the_parts_it_ran():
+    namespace = _notebook(MLP=_ExplicitMLP)
+    with pytest.raises(CheckFailure) as failed:
+        with probes.end_to_end(namespace):
+            namespace["MLP"]()
+            raise CheckFailure("the best validation accuracy: too low")
+    assert "ran your `MLP`:" in str(failed.value)
+    assert "__init__" in _ExplicitMLP.__dict__ and not hasattr(_ExplicitMLP.__init__, "__wrapped__")
+
+
+def test_an_unmoved_batch_copies_as_an_unmoved_batch():
+    batch = probes.unmoved(torch.arange(6.0))
+    copied = copy.deepcopy(probes.BatchLoader([(batch, batch)]))
+    X, y = copied.batches[0]
+    assert type(X) is probes.Unmoved and X is y and torch.equal(X, batch) and X.data_ptr() != batch.data_ptr()
+
+
+def test_the_probe_optimizers_copy_with_what_they_record_and_script():
+    model = probes.ProbeNet()
+    sgd = probes.RecordingSGD(model.parameters(), lr=0.1)
+    sgd.seen.append(["a step"])
+    copied_model, copied = copy.deepcopy((model, sgd))
+    assert copied.seen == [["a step"]] and copied.param_groups[0]["params"][0] is next(copied_model.parameters())
+    scripted = probes.ScriptedOptimizer(model, [dict(model.named_parameters())])
+    scripted.steps = 1
+    copied_model, copied = copy.deepcopy((model, scripted))
+    assert copied.model is copied_model and copied.steps == 1 and len(copied.states) == 1

@@ -198,3 +198,124 @@ def test_zero_probabilities_make_one_hot_times_log_nan_but_not_the_reference():
     assert torch.isfinite(right) and torch.isclose(right, probes.cross_entropy64(y_hat, y))
     one_hot = F.one_hot(y, 3).to(y_hat.dtype)
     assert probes.has_nan_or_inf(-(one_hot * torch.log(y_hat)).sum(dim=1).mean())
+
+
+# ----------------------------------------------------------------------------- the course's versions
+_TRAINING_CODE = '''
+def accuracy(y_hat, y):
+    return (y_hat.argmax(dim=1) == y).sum().item()
+
+def evaluate_accuracy(net_fn, data_iter):
+    right = seen = 0
+    with torch.no_grad():
+        for X, y in data_iter:
+            right, seen = right + accuracy(net_fn(X), y), seen + len(y)
+    return right / seen
+
+def train_epoch(net_fn, train_iter, loss_fn, updater):
+    loss_sum = right = seen = 0
+    for X, y in train_iter:
+        scores = net_fn(X)
+        loss = loss_fn(scores, y)
+        loss.backward()
+        updater()
+        loss_sum, right, seen = loss_sum + loss.item() * len(y), right + accuracy(scores, y), seen + len(y)
+    return loss_sum / seen, right / seen
+
+def train(net_fn, train_iter, test_iter, loss_fn, num_epochs, updater):
+    history = {"train_loss": [], "train_acc": [], "test_acc": []}
+    for _ in range(num_epochs):
+        loss, acc = train_epoch(net_fn, train_iter, loss_fn, updater)
+        history["train_loss"].append(loss)
+        history["train_acc"].append(acc)
+        history["test_acc"].append(evaluate_accuracy(net_fn, test_iter))
+    return history
+'''
+
+
+def _notebook(**replaced):
+    """A notebook's namespace with the training functions above, some replaced by wrong ones."""
+    namespace = {"torch": torch}
+    exec(_TRAINING_CODE, namespace)
+    namespace.update(replaced)
+    return namespace
+
+
+def test_course_versions_agree_with_the_references_and_torch():
+    X = probes.images(3, (4,), seed=1, dtype=torch.float64).requires_grad_()
+    assert torch.equal(probes.relu_reference(X), F.relu(X)) and probes.relu_reference(X).requires_grad
+    assert probes.relu_reference(torch.zeros(2, 3, device="meta")).device.type == "meta"
+    scores, y = torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), torch.tensor([1, 1, 1])
+    assert probes.accuracy_reference(scores, y) == 2 and isinstance(probes.accuracy_reference(scores, y), int)
+    batches, W = probes.uneven_batches(seed=0, sizes=(4, 4, 2))
+    assert probes.evaluate_accuracy_reference(lambda X: X @ W, batches) == pytest.approx(0.6)
+    batches, params = probes.linear_problem(seed=0, sizes=(8, 8, 4))
+    loss, acc, _ = probes.reference_train_epoch(batches, params, lr=0.5)
+    got = probes.train_epoch_reference(probes.LinearScores(params), batches, probes.mean_cross_entropy,
+                                       probes.RecordingUpdater(params, lr=0.5))
+    assert got == pytest.approx((loss, acc), rel=1e-5)
+
+
+def test_course_lists_each_dependency_with_the_test_that_grades_it():
+    import json
+    from pathlib import Path
+    notebook = Path(__file__).parents[1] / "solutions/03_torch_scratch/torch_scratch.ipynb"
+    grade_ids = {c["metadata"].get("nbgrader", {}).get("grade_id") for c in json.loads(notebook.read_text())["cells"]}
+    for name, (function, test_id) in probes.COURSE.items():
+        assert callable(function) and test_id in grade_ids, name
+    assert set(probes.COURSE) <= set(probes.PIPELINE)
+
+
+def test_train_is_graded_with_the_course_versions_and_told_which_of_its_own_differ(capsys):
+    """A correct ``train`` passes with a wrong ``evaluate_accuracy`` beside it, and the note
+    names that one only; with correct ones beside it, nothing is said."""
+    def wrong_evaluate_accuracy(net_fn, data_iter):
+        return 0.0
+
+    for namespace, note in ((_notebook(), None), (_notebook(evaluate_accuracy=wrong_evaluate_accuracy),
+                                                   "your `evaluate_accuracy` differs")):
+        train_batches, params = probes.linear_problem(seed=2, sizes=(16, 16, 8))
+        test_batches, _ = probes.linear_problem(seed=3, sizes=(16, 9))
+        net_fn, updater = probes.LinearScores(params), probes.RecordingUpdater(params, lr=0.5)
+        with probes.using_course(namespace, "train_epoch", "evaluate_accuracy", "accuracy"):
+            history = namespace["train"](net_fn, train_batches, test_batches, probes.mean_cross_entropy, 4, updater)
+        right = sum(int((net_fn(X).argmax(1) == y).sum()) for X, y in test_batches) / 25
+        assert history["test_acc"][-1] == pytest.approx(right) and updater.calls == 12
+        out = capsys.readouterr().out
+        assert out == "" if note is None else (note in out and "train_epoch" not in out), out
+        assert namespace["evaluate_accuracy"] is not probes.COURSE["evaluate_accuracy"][0]
+
+
+def test_scores_that_require_grad_are_compared_without_a_false_note(capsys):
+    """``train_epoch`` hands ``accuracy`` scores inside the graph; the student's own agreeing
+    ``accuracy`` (returning a float count) is not reported."""
+    namespace = _notebook(accuracy=lambda y_hat, y: float((y_hat.argmax(dim=1) == y).sum()))
+    batches, params = probes.linear_problem(seed=0, sizes=(8, 8, 4))
+    with probes.using_course(namespace, "accuracy"):
+        namespace["train_epoch"](probes.LinearScores(params), batches, probes.mean_cross_entropy,
+                                 probes.RecordingUpdater(params))
+    assert capsys.readouterr().out == ""
+
+
+def test_the_end_to_end_test_names_the_parts_it_ran():
+    namespace = _notebook()
+    with pytest.raises(CheckFailure) as failed:
+        with probes.end_to_end(namespace):
+            namespace["evaluate_accuracy"](lambda X: X, [(torch.eye(3), torch.arange(3))])
+            raise CheckFailure("test accuracy: too low")
+    assert str(failed.value).endswith("ran your `evaluate_accuracy`, `accuracy`: a mistake in any of them "
+                                      "can fail it (their own tests say which)")
+
+
+def test_a_crash_inside_a_course_version_points_at_the_students_call_not_the_course_code():
+    """The message of a crash says where in the student's code it happened; the course's
+    version run in place of theirs is not shown (it is not theirs to read)."""
+    from utils.checks import expect_runs
+    namespace = {}
+    exec("def net(X, params):\n    return relu(X, params)\n", namespace)
+    with pytest.raises(CheckFailure) as failed:
+        with probes.using_course(namespace, "relu"):
+            expect_runs(namespace["net"], torch.ones(2), [], what="net(X, params)")
+    message = str(failed.value)
+    assert "relu() takes 1 positional argument" in message and "of `net`" in message
+    assert "relu_reference" not in message and "clamp" not in message

@@ -10,6 +10,7 @@ import torch
 
 from utils import data
 from utils.data import CIFAR10_FOLDER, DatasetMissingError, cifar10_root, load_cifar10
+from utils.data import cifar  # defines _online, which load_cifar10 looks up there
 
 
 def _write_sample(root, per_batch=4, seed=0):
@@ -61,7 +62,7 @@ def test_missing_without_download_says_how_to_get_it(tmp_path):
 
 
 def test_missing_and_offline_is_one_line_and_never_downloads(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "_online", lambda host, timeout: False)
+    monkeypatch.setattr(cifar, "_online", lambda host, timeout: False)
     import torchvision.datasets
 
     def no_download(*args, **kwargs):
@@ -74,7 +75,7 @@ def test_missing_and_offline_is_one_line_and_never_downloads(tmp_path, monkeypat
 
 
 def test_online_download_goes_through_torchvision(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "_online", lambda host, timeout: True)
+    monkeypatch.setattr(cifar, "_online", lambda host, timeout: True)
     calls = []
     import torchvision.datasets
 
@@ -88,7 +89,7 @@ def test_online_download_goes_through_torchvision(tmp_path, monkeypatch):
 
 
 def test_the_offline_probe_gives_up_quickly_on_an_unreachable_host():
-    assert data._online(("192.0.2.1", 9), timeout=0.2) is False    # TEST-NET-1: never routed
+    assert cifar._online(("192.0.2.1", 9), timeout=0.2) is False    # TEST-NET-1: never routed
 
 
 def test_the_notebooks_cifar_section_runs_on_a_tiny_sample(tmp_path, monkeypatch, capsys):
@@ -100,7 +101,7 @@ def test_the_notebooks_cifar_section_runs_on_a_tiny_sample(tmp_path, monkeypatch
     import matplotlib.pyplot as plt
     import nbformat
 
-    from grader.variants import grade_id
+    from grader.proving.variants import grade_id
 
     _write_sample(tmp_path, per_batch=8)
     monkeypatch.setenv("MLP_COURSE_DATA", str(tmp_path))

@@ -1,11 +1,13 @@
 """The Colab setup cell that opens every notebook (utils.colab).
 
 It is the same in every notebook and made from the course's one URL, as are README's "Open in
-Colab" badges. On a (fake) Colab it clones the course, installs what Colab lacks, and the rest
-of the notebook imports ``utils`` and finds the data in the clone; anywhere else it does nothing.
+Colab" badges. On a (fake) Colab it clones the repository the notebook was opened from (a fork's,
+on its branch) or else the course, installs what Colab lacks, and the rest of the notebook
+imports ``utils`` and finds the data in the clone; anywhere else it does nothing.
 
-The Colab run is real apart from three stand-ins: ``google.colab`` is an empty package, git
-fetches the course from a local repository instead of GitHub (git's ``url.<base>.insteadOf``
+The Colab run is real apart from three stand-ins: ``google.colab`` is a package whose
+``output.eval_js`` (when it has one) answers with a page address or raises, git fetches the
+course and a fork from local repositories instead of GitHub (git's ``url.<base>.insteadOf``
 rewrites the address, so the cell runs exactly as committed), and ``pip`` is a stub that
 records its arguments. It runs in a fresh ``python -I -S``, with the course's own (editable)
 install out of sight, so ``import utils`` can only succeed through the clone.
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from types import ModuleType
 
 import nbformat
 import pytest
@@ -87,6 +90,70 @@ def test_outside_colab_the_cell_does_nothing_and_prints_nothing(tmp_path, monkey
 
 
 # --------------------------------------------------------------------------------------
+# On Colab: which repository (in process, git and pip recorded instead of run)
+# --------------------------------------------------------------------------------------
+FORK_URL = "https://github.com/a-teacher/mlp-fork"
+FORK_BRANCH = "spring/2026"  # a branch's name may hold slashes
+COLAB_GITHUB = "https://colab.research.google.com/github/"
+
+
+def _eval_js_returning(address):
+    def eval_js(script):
+        assert script == "window.location.href", script
+        return address
+    return eval_js
+
+
+def _eval_js_raising(script):
+    raise RuntimeError("no page to ask")  # what an unreachable front end looks like to the cell
+
+
+@pytest.mark.parametrize("eval_js, url, branch", [
+    (_eval_js_returning(f"{COLAB_GITHUB}a-teacher/mlp-fork/blob/main/notebooks/01_perceptron/perceptron.ipynb"),
+     FORK_URL, "main"),
+    (_eval_js_returning(f"{COLAB_GITHUB}a-teacher/mlp-fork/blob/{FORK_BRANCH}/notebooks/04_torch_nn/torch_nn.ipynb"
+                        "#scrollTo=Xb2v&line=3"), FORK_URL, FORK_BRANCH),
+    (_eval_js_returning(f"{COLAB_GITHUB}a-teacher/mlp-fork/blob/v2/solutions/02_numpy_mlp/numpy_mlp.ipynb"),
+     FORK_URL, "v2"),
+    (_eval_js_returning("https://colab.research.google.com/drive/1aBcDeFgHiJkLmNoPqRsTuVwXyZ"),  # a copy in Drive
+     colab.COURSE_URL, colab.BRANCH),
+    (_eval_js_returning("https://colab.research.google.com/#create=true"),  # uploaded
+     colab.COURSE_URL, colab.BRANCH),
+    (_eval_js_returning(None), colab.COURSE_URL, colab.BRANCH),
+    (_eval_js_raising, colab.COURSE_URL, colab.BRANCH),
+    (None, colab.COURSE_URL, colab.BRANCH),  # a google.colab without its output module
+], ids=["fork", "fork-branch-with-slash", "fork-solutions", "drive", "uploaded", "no-address", "eval_js-raises",
+        "no-output-module"])
+def test_on_colab_the_cell_clones_the_repository_the_notebook_was_opened_from(
+        eval_js, url, branch, tmp_path, monkeypatch, capsys):
+    google = ModuleType("google")
+    google.colab = ModuleType("google.colab")
+    google.colab.__path__ = []  # a package, so that `from google.colab.output import ...` looks for the module
+    monkeypatch.setitem(sys.modules, "google", google)
+    monkeypatch.setitem(sys.modules, "google.colab", google.colab)
+    if eval_js is not None:
+        output = ModuleType("google.colab.output")
+        output.eval_js = eval_js
+        monkeypatch.setitem(sys.modules, "google.colab.output", output)
+    else:
+        monkeypatch.setitem(sys.modules, "google.colab.output", None)  # importing it raises ImportError
+    commands = []
+    monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: commands.append(command))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.chdir(tmp_path)
+
+    exec(compile(colab.SETUP_CELL, "<colab_setup>", "exec"), {"__name__": "__main__"})
+
+    assert commands[0] == ["git", "clone", "--quiet", "--depth", "1", "--branch", branch, url, colab.CLONE_DIR]
+    printed = capsys.readouterr().out
+    assert f"{url} (branch {branch})" in printed, printed
+    if url == FORK_URL:
+        assert "the repository this notebook was opened from" in printed
+    else:
+        assert "not opened from GitHub" in printed
+
+
+# --------------------------------------------------------------------------------------
 # On Colab: clone, install, and the notebook runs from the clone
 # --------------------------------------------------------------------------------------
 # Runs in `python -I -S`: no site-packages, so no .pth file puts the course on sys.path.
@@ -116,9 +183,20 @@ with open(os.environ["FAKE_PIP_LOG"], "a") as log:
     log.write(json.dumps(sys.argv[1:]) + "\\n")
 '''
 
+# google.colab.output of a notebook opened on Colab from the fork's branch, and of one whose page cannot be asked
+FORK_PAGE = f"{COLAB_GITHUB}a-teacher/mlp-fork/blob/{FORK_BRANCH}/notebooks/01_perceptron/perceptron.ipynb"
+OUTPUT_OF_THE_FORK = f"def eval_js(script):\n    return {FORK_PAGE!r}\n"
+OUTPUT_RAISING = "def eval_js(script):\n    raise RuntimeError('no page to ask')\n"
+
 
 def _git(*args, cwd):
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _commit(repo, message):
+    _git("add", ".", cwd=repo)
+    _git("-c", "user.name=course", "-c", "user.email=course@example.org", "commit", "--quiet", "-m", message,
+         cwd=repo)
 
 
 @pytest.fixture(scope="module")
@@ -129,11 +207,20 @@ def course_repo(tmp_path_factory):
     (repo / "data" / "mnist").mkdir(parents=True)
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         shutil.copy(ROOT / "data" / "mnist" / name, repo / "data" / "mnist" / name)
-    _git("init", "--quiet", cwd=repo)
-    _git("add", ".", cwd=repo)
-    _git("-c", "user.name=course", "-c", "user.email=course@example.org", "commit", "--quiet", "-m", "course",
-         cwd=repo)
+    _git("init", "--quiet", f"--initial-branch={colab.BRANCH}", cwd=repo)
+    _commit(repo, "course")
     return repo
+
+
+@pytest.fixture(scope="module")
+def fork_repo(course_repo, tmp_path_factory):
+    """A teacher's fork of the course, whose branch FORK_BRANCH has a file the course lacks."""
+    fork = tmp_path_factory.mktemp("fork") / "mlp-fork"
+    _git("clone", "--quiet", str(course_repo), str(fork), cwd=course_repo.parent)
+    _git("checkout", "--quiet", "-b", FORK_BRANCH, cwd=fork)
+    (fork / "FORK.md").write_text("the teacher's own version\n")
+    _commit(fork, "fork")
+    return fork
 
 
 @pytest.fixture
@@ -149,18 +236,19 @@ def fake_colab(tmp_path):
     return tmp_path
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.parent.name)
-def test_on_colab_the_cell_fetches_the_course_and_the_notebook_runs_from_it(path, course_repo, fake_colab):
+def _run_on_colab(path, fake_colab, repositories):
+    """Run a notebook's setup and imports cells on the fake Colab; git fetches each URL from its local repository."""
     setup_cell, imports_cell = (c.source for c in _code_cells(path)[:2])
     (fake_colab / "cells.json").write_text(json.dumps([setup_cell, imports_cell]))
     (fake_colab / "driver.py").write_text(DRIVER)
     site_dirs = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
     env = {key: value for key, value in os.environ.items() if not key.startswith(("MLP_COURSE_", "GIT_"))}
+    # git fetches the course from the local repository, and could not reach the network anyway
+    env["GIT_CONFIG_COUNT"] = str(len(repositories))
+    for i, (url, repo) in enumerate(repositories.items()):
+        env[f"GIT_CONFIG_KEY_{i}"] = f"url.{repo.as_uri()}.insteadOf"
+        env[f"GIT_CONFIG_VALUE_{i}"] = url
     env.update({
-        # git fetches the course from the local repository, and could not reach the network anyway
-        "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": f"url.{course_repo.as_uri()}.insteadOf",
-        "GIT_CONFIG_VALUE_0": colab.COURSE_URL,
         "GIT_ALLOW_PROTOCOL": "file",
         # the cell's `python -m pip` finds the stub first (the driver itself, under -I, ignores this)
         "PYTHONPATH": str(fake_colab / "fake_pip"),
@@ -182,3 +270,31 @@ def test_on_colab_the_cell_fetches_the_course_and_the_notebook_runs_from_it(path
     installs = [json.loads(line) for line in (fake_colab / "pip.log").read_text().splitlines()]
     assert installs == [["install", "--quiet", *colab.COLAB_PACKAGES]] * 2
     assert f"Colab: the course's utils/ and data/ are in {clone}" in run.stdout
+    return clone, run.stdout
+
+
+def _branch_of(clone):
+    return subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=clone, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.parent.name)
+def test_on_colab_the_cell_fetches_the_course_and_the_notebook_runs_from_it(path, course_repo, fake_colab):
+    clone, printed = _run_on_colab(path, fake_colab, {colab.COURSE_URL: course_repo})
+    assert _branch_of(clone) == colab.BRANCH
+    assert f"Cloned from the course's repository, {colab.COURSE_URL} (branch {colab.BRANCH})" in printed
+
+
+def test_opened_from_a_fork_the_cell_clones_the_fork_and_its_branch(course_repo, fork_repo, fake_colab):
+    (fake_colab / "fake_colab" / "google" / "colab" / "output.py").write_text(OUTPUT_OF_THE_FORK)
+    clone, printed = _run_on_colab(SOURCES[0], fake_colab, {colab.COURSE_URL: course_repo, FORK_URL: fork_repo})
+    assert (clone / "FORK.md").exists(), "the clone is not the fork's branch"
+    assert _branch_of(clone) == FORK_BRANCH
+    assert f"Cloned from {FORK_URL} (branch {FORK_BRANCH}), the repository this notebook was opened from" in printed
+
+
+def test_when_the_page_cannot_be_asked_the_cell_falls_back_to_the_course(course_repo, fork_repo, fake_colab):
+    (fake_colab / "fake_colab" / "google" / "colab" / "output.py").write_text(OUTPUT_RAISING)
+    clone, printed = _run_on_colab(SOURCES[0], fake_colab, {colab.COURSE_URL: course_repo, FORK_URL: fork_repo})
+    assert not (clone / "FORK.md").exists() and _branch_of(clone) == colab.BRANCH
+    assert f"Cloned from the course's repository, {colab.COURSE_URL} (branch {colab.BRANCH})" in printed

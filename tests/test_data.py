@@ -25,7 +25,7 @@ from utils.data import (
     mnist_dataset,
 )
 
-REPO_DATA = Path(data.__file__).resolve().parents[1] / "data"
+REPO_DATA = Path(data.__file__).resolve().parents[2] / "data"   # utils/data/__init__.py
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

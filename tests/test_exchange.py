@@ -15,8 +15,8 @@ import nbformat
 import pytest
 
 from grader import batch, course, pipeline
-from grader.cases import all_cases
-from grader.variants import make_submission
+from grader.proving.cases import all_cases
+from grader.proving.variants import make_submission
 
 pytestmark = pytest.mark.slow
 ROOT = course.ROOT

@@ -6,6 +6,7 @@ the body, holding ``p.mlp-total`` and ``table.mlp-parts`` with one ``tr[data-sta
 part whose first cell links to ``#GRADE_ID``; every graded cell carries ``id="GRADE_ID"``.
 """
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -13,8 +14,9 @@ import pytest
 from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from grader import course, feedback, pipeline, score
-from grader.preprocessors import KERNEL_DIED, NOTEBOOK_TIMEOUT
+from grader import course, pipeline, score
+from grader.nbgrader_ext import feedback
+from grader.nbgrader_ext.preprocessors import KERNEL_DIED, NOTEBOOK_TIMEOUT
 
 ASSIGNMENT, NOTEBOOK, STUDENT = "a1", "nb", "kim"
 HIDDEN_LINE = "assert secret_hidden_check(answer) == 42"
@@ -30,6 +32,10 @@ PARTS = [
     ("test_crashed", 1, 0, [("KernelDied", KERNEL_DIED)]),
     ("test_too_late", 1, 0, [("NotebookTimeoutError", NOTEBOOK_TIMEOUT)]),
 ]
+# The notebooks' kinds of formula: inline, display, and a LaTeX environment.
+FORMULAS = (r"A neuron computes $\mathbf{w}\cdot\mathbf{x} + b$, then"
+            "\n\n$$\\sigma(z) = \\frac{1}{1 + e^{-z}}$$\n\n"
+            r"\begin{aligned} a &= 1 \\ b &= 2 \end{aligned}")
 DELETED = ("test_deleted", 2)  # in the source (and gradebook), gone from the hand-in
 EXPECTED = [  # grade id, status, what the first line of the summary's message says
     ("test_passed", "passed", ""),
@@ -57,7 +63,7 @@ def _test_cell(grade_id, points, outputs):
 
 
 def _autograded_notebook():
-    cells = [new_markdown_cell("# A hand-made notebook"),
+    cells = [new_markdown_cell(f"# A hand-made notebook\n\n{FORMULAS}"),
              _nbgrader(new_code_cell("def f(x):\n    return x + 1\n", execution_count=1),
                        solution=True, grade_id="answer")]
     cells += [_test_cell(grade_id, points, outputs) for grade_id, points, _, outputs in PARTS]
@@ -166,6 +172,38 @@ def test_feedback_page_opens_with_the_summary_and_links_each_part(tmp_path):
     assert HIDDEN_LINE not in text and "secret_hidden_check" not in str(page)
 
 
+def _assert_formulas_drawn_and_nothing_from_another_host(page: BeautifulSoup):
+    """The page's formulas are MathML, no LaTeX source is left for a script to typeset, and
+    nothing (script, stylesheet, image, font) comes from another host."""
+    assert page.find_all("math"), "no formula drawn as MathML"
+    text = " ".join(markdown.get_text() for markdown in page.select(".text_cell_render"))  # code may hold "$"
+    assert text and "$\\" not in text and "\\mathbf" not in text and "\\frac" not in text, "LaTeX source is shown"
+    remote = [tag.get("src") or tag.get("href") for tag in page.find_all(["script", "link", "img", "iframe"])
+              if (tag.get("src") or tag.get("href") or "").startswith(("http://", "https://", "//"))]
+    assert not remote, f"the page loads {remote}"
+    styles = " ".join(style.get_text() for style in page.find_all("style"))
+    assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", styles), "a stylesheet loads from another host"
+    assert not [script for script in page.find_all("script") if "mathjax" in str(script).lower()], \
+        "MathJax would typeset the page again, or fail to load"
+
+
+def test_feedback_page_draws_its_formulas_as_mathml_and_loads_nothing_from_another_host(tmp_path):
+    root = _hand_made_course(tmp_path)
+    assert pipeline.feedback(root=root) == []
+    page = _page(root, STUDENT, ASSIGNMENT, NOTEBOOK)
+    _assert_formulas_drawn_and_nothing_from_another_host(page)
+    inline, display, environment = page.find_all("math")
+    assert inline["display"] == "inline" and display["display"] == "block" == environment["display"]
+    assert inline.find_parent("p") is not None and "A neuron computes" in inline.find_parent("p").get_text()
+    assert [mi.get_text() for mi in display.find_all("mi")] == ["σ", "z", "e", "z"]
+    assert environment.find("mtable") is not None and "&" not in environment.get_text(), "aligned's rows"
+
+
+def test_a_formula_the_converter_cannot_read_is_shown_as_its_source():
+    assert feedback.mathml(r"\frac{1}{") == '<code class="mlp-latex">\\frac{1}{</code>'
+    assert feedback.mathml("x < 1").startswith("<math")
+
+
 @pytest.mark.slow
 def test_bobs_feedback_page_through_nbgrader(tmp_path):
     from nbgrader.api import Gradebook
@@ -207,3 +245,4 @@ def test_bobs_feedback_page_through_nbgrader(tmp_path):
     assert hidden, "no hidden tests to look for"
     leaked = [line for line in hidden if line in page.get_text()]
     assert not leaked, f"the feedback shows hidden tests: {leaked[:3]}"
+    _assert_formulas_drawn_and_nothing_from_another_host(page)

@@ -15,10 +15,10 @@ import nbformat
 import pytest
 
 from grader import course, pipeline
-from grader.cases import all_cases
+from grader.proving.cases import all_cases
 from grader.examples import STUDENTS
 from grader.score import score
-from grader.variants import Variant, make_submission
+from grader.proving.variants import Variant, make_submission
 
 ROOT = course.ROOT
 CASES = all_cases()
@@ -168,7 +168,8 @@ def test_score_cli_json_and_text_and_leaves_the_course_untouched():
     done = _cli("score", str(solution.relative_to(ROOT)), "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert set(result) == {"assignment", "notebook", "score", "max_score", "tests"}
+    assert set(result) == {"assignment", "notebook", "score", "max_score", "tests", "flags"}
+    assert result["flags"] == []   # the instructor's (tests/test_screen.py); none for a solution
     assert result["assignment"] == case.ASSIGNMENT and result["notebook"] == case.NOTEBOOK
     assert all(set(t) == {"grade_id", "score", "max_score", "feedback"} for t in result["tests"])
     assert result["score"] == result["max_score"]
@@ -205,7 +206,7 @@ def test_batch_pipeline_grades_the_example_class(tmp_path):
     assert pipeline.autograde(root=tmp_path) == []
     assert pipeline.feedback(root=tmp_path) == []
     header, rows = pipeline.grades(root=tmp_path)
-    graded = sorted({assignment for assignment, _ in pipeline.submissions(tmp_path)})
+    graded = sorted({assignment for assignment, _ in course.submissions(tmp_path)})
     assert header == ["student", *graded, "total", "max"]
     table = {row[0]: row for row in rows}
     assert sorted(table) == sorted(STUDENTS)
@@ -220,6 +221,7 @@ def test_batch_pipeline_grades_the_example_class(tmp_path):
             page = tmp_path / "grader" / "feedback" / student / case.ASSIGNMENT / f"{case.NOTEBOOK}.html"
             text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
             assert all(line in text for line in visible), "the visible tests are shown"
+            assert "had been changed in the hand-in" not in text, f"{student} changed no test cell"
             leaked = [line for line in hidden if line in text]
             assert not leaked, f"{student}'s feedback shows hidden tests: {leaked[:3]}"
 

@@ -1,6 +1,7 @@
-"""Hostile and broken hand-ins (grader/hostile.py, grader/THREATS.md): a hang, a crash or a
-flood costs only what it breaks; cheats gain nothing; no hand-in changes another's grading or
-the course; one batch run over all of them gives the expected grades, twice."""
+"""Hostile and broken hand-ins (tests/corpora/hostile.py, tests/corpora/cheats.py, grader/THREATS.md):
+a hang, a crash or a flood costs only what it breaks; a cheat gains nothing or is flagged for
+review; no hand-in changes another's grading or the course; one batch run over all of them gives
+the expected grades, twice."""
 
 import os
 import shutil
@@ -13,10 +14,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import batch, course, hostile, sandbox
-from grader.inprocess import run_cells
-from grader.preprocessors import COURSE_CHANGED
-from grader.variants import make_submission
+from grader import batch, course
+from grader.nbgrader_ext import sandbox
+from grader.nbgrader_ext.preprocessors import COURSE_CHANGED
+from grader.proving.inprocess import run_cells
+from grader.proving.variants import make_submission
+from grader.screen import REVIEW, screen
+from tests.corpora import cheats, hostile
 from tests.test_batch import _report, _test_scores
 
 ROOT = course.ROOT
@@ -56,10 +60,54 @@ def test_a_cheat_passes_wrong_code_unguarded_and_gains_nothing_guarded(name):
     assert _passed(run_cells(cheat)) == wrong
 
 
+# ----------------------------------------------------------------------------- the cheats' corpus
+CHEAT_CASES = [(a, c) for a in cheats.TARGETS for c in cheats.cheats_for(a)]
+
+
+def _target(assignment):
+    target = cheats.TARGETS[assignment]
+    return (target, *_notebooks(assignment, f"{target.notebook}.ipynb"))
+
+
+def _failed(outcomes):
+    return sorted(test for test, outcome in outcomes.items() if not outcome.passed)
+
+
+@pytest.mark.parametrize("assignment", list(cheats.TARGETS))
+def test_the_wrong_function_alone_fails_its_test_and_carries_no_flag(assignment):
+    target, release, solution = _target(assignment)
+    wrong = cheats.make(None, target, release, solution)
+    assert _failed(run_cells(wrong)) == [target.test]
+    assert screen(wrong, release) == []
+    assert screen(cheats.make(None, target, release, solution, minimal=False), release) == []
+
+
+@pytest.mark.parametrize("assignment, cheat", CHEAT_CASES, ids=[f"{a[:2]}-{c.name}" for a, c in CHEAT_CASES])
+def test_every_cheat_is_flagged_for_review(assignment, cheat):
+    target, release, solution = _target(assignment)
+    flags = screen(cheats.make(cheat, target, release, solution), release)
+    assert any(flag.level == REVIEW for flag in flags), f"{cheat.name} ({cheat.family}) goes unflagged"
+
+
+IN_PROCESS = [(a, c) for a, c in CHEAT_CASES if c.in_process]
+
+
+@pytest.mark.parametrize("assignment, cheat", IN_PROCESS, ids=[f"{a[:2]}-{c.name}" for a, c in IN_PROCESS])
+def test_a_cheat_gains_nothing_where_the_guard_reaches_it(assignment, cheat):
+    """Each cheat passes the wrong function unguarded (it is a cheat); with the guard, the same tests
+    fail as for the wrong function alone -- unless it works during the test itself, beyond the
+    guard's reach (then the flag above is what stands)."""
+    target, release, solution = _target(assignment)
+    nb = cheats.make(cheat, target, release, solution)
+    assert _failed(run_cells(nb, guarded=False)) == [], "the cheat is no cheat"
+    if cheat.guard_stops:
+        assert _failed(run_cells(nb)) == [target.test]
+
+
 def test_patching_torch_gains_nothing_either():
     """04's test of fit compares states with torch.equal/allclose: patched, they would pass a
     best state kept by reference."""
-    from grader.cases import torch_nn
+    from grader.proving.cases import torch_nn
 
     release, solution = _notebooks("04_torch_nn", "torch_nn.ipynb")
     bug = next(v for v in torch_nn.VARIANTS if v.description == "fit keeps the best state by reference")
@@ -78,7 +126,7 @@ def test_the_guard_puts_back_attributes_code_and_methods():
     import numpy as np
     import torch
 
-    from grader import guard
+    from grader.nbgrader_ext import guard
 
     guard.install()
     originals = (np.isclose, np.testing.assert_allclose.__code__, torch.allclose, math.isclose)
@@ -92,14 +140,50 @@ def test_the_guard_puts_back_attributes_code_and_methods():
     assert (np.isclose, np.testing.assert_allclose.__code__, torch.allclose, math.isclose) == originals
     assert "allclose" not in vars(torch.Tensor)
     assert set(changed) >= {"numpy.isclose", "torch.allclose", "math.isclose",
-                            "numpy.testing.assert_allclose.__code__", "torch.Tensor.allclose"}
+                            "numpy.testing._private.utils.assert_allclose.__code__", "torch.Tensor.allclose"}
+    assert guard.restore() == []
+
+
+def test_the_guard_puts_back_the_import_system_hooks_and_global_state():
+    import importlib.machinery
+    import signal
+    import types
+
+    import numpy as np
+    import torch
+
+    from grader.nbgrader_ext import guard
+
+    guard.install()
+    meta_path, path_hooks, path = list(sys.meta_path), list(sys.path_hooks), list(sys.path)
+    errors = np.geterr()
+    try:
+        sys.meta_path.insert(0, importlib.machinery.PathFinder)
+        sys.path_hooks.insert(0, lambda entry: None)
+        sys.path.insert(0, "/nowhere")
+        sys.modules["numpy.fake"] = types.ModuleType("numpy.fake")
+        np.__class__ = type("Lying", (types.ModuleType,), {})
+        np.seterr(all="ignore")
+        torch.set_grad_enabled(False)
+        torch.set_default_dtype(torch.float64)
+        signal.signal(signal.SIGUSR1, lambda *args: None)
+        changed = guard.restore()
+    finally:
+        guard.restore()
+    assert (list(sys.meta_path), list(sys.path_hooks), list(sys.path)) == (meta_path, path_hooks, path)
+    assert "numpy.fake" not in sys.modules and type(np) is types.ModuleType and np.geterr() == errors
+    assert torch.is_grad_enabled() and torch.get_default_dtype() == torch.float32
+    assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
+    assert set(changed) >= {"sys.meta_path (its entries)", "sys.path_hooks (its entries)", "sys.path (its entries)",
+                            "sys.modules['numpy.fake'] (added)", "numpy.__class__", "numpy error state",
+                            "torch grad mode", "torch default dtype", "signal handler SIGUSR1"}
     assert guard.restore() == []
 
 
 def test_the_guard_snapshots_a_module_when_it_is_imported_and_drops_fakes():
     script = """
 import sys, types
-from grader import guard
+from grader.nbgrader_ext import guard
 guard.install()
 assert "torch" not in sys.modules
 sys.modules["torch"] = types.SimpleNamespace(allclose=lambda *a, **k: True)   # a fake, before the real import
@@ -232,8 +316,15 @@ def test_the_whole_corpus_in_one_batch_twice(tmp_path, quick_limits):
     assert "FOUND" not in _printed(graded / "read_hidden_tests" / hostile.ASSIGNMENT / NOTEBOOK)
     assert (graded / "megabytes_of_output" / hostile.ASSIGNMENT / NOTEBOOK).stat().st_size < 2_000_000
     assert "restored it from the assignment" in (graded / "test_edited" / hostile.ASSIGNMENT / NOTEBOOK).read_text()
+    # Only a changed test cell says so, not one whose hidden tests the release left out.
+    assert "restored it from the assignment" not in _printed(graded / "megabytes_of_output" / hostile.ASSIGNMENT / NOTEBOOK)
     assert "put back" in (graded / "patch_numpy" / hostile.ASSIGNMENT / NOTEBOOK).read_text()
-    assert set(_report(root)) == {(i.name, hostile.ASSIGNMENT) for i in items}
+    report = _report(root)
+    assert set(report) == {(i.name, hostile.ASSIGNMENT) for i in items}
+    for name in ("patch_numpy", "silence_tracebacks", "rewrite_own_checks"):   # flagged, never penalised
+        assert "review: " in report[(name, hostile.ASSIGNMENT)]["flags"], name
+    assert "before this test the grader put back" in report[("patch_numpy", hostile.ASSIGNMENT)]["flags"]
+    assert report[("answer_as_markdown", hostile.ASSIGNMENT)]["flags"] == ""
 
     # Again, forced, without the slow hangs: the same grades, an intact gradebook.
     first = _gradebook(root)
@@ -273,9 +364,16 @@ def test_a_fork_bomb_is_stopped_by_the_process_limit(tmp_path, quick_limits):
     assert _test_scores(root, item.name) == hostile.expected_scores(item, _max_points(root))
 
 
+# The kernel's cheats that the guard puts back, tried together in one hand-in through nbgrader.
+KERNEL_CHEATS = ("sys_modules_entry", "meta_path_finder", "path_importer_cache", "path_hook", "package_path",
+                 "input_transformer", "ast_transformer", "event_callback", "shell_method", "custom_exception_handler")
+
+
 @pytest.mark.slow
 def test_grader_score_sees_through_the_cheats_at_once(tmp_path):
-    """One hand-in with the wrong accuracy and every in-kernel cheat, through `grader score`."""
+    """One hand-in with the wrong accuracy and every in-kernel cheat the guard reaches, through
+    `grader score`: the wrong accuracy still fails, nothing else changes, and the JSON's flags say
+    what the screen found and what the guard put back."""
     from grader.score import score
 
     release, solution = _notebooks()
@@ -283,16 +381,44 @@ def test_grader_score_sees_through_the_cheats_at_once(tmp_path):
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == hostile.TARGET)
     for name in ("patch_numpy", "patch_builtins_and_math", "silence_tracebacks", "rewrite_own_checks"):
         cell.source += "\n" + hostile.BY_NAME[name].code
+    for name in KERNEL_CHEATS:
+        cell.source += "\n" + cheats.BY_NAME[name].code
     path = tmp_path / NOTEBOOK
     nbformat.write(nb, path)
     result = score(path)
     assert (result["score"], result["max_score"]) == (11, 12)
     accuracy = next(t for t in result["tests"] if t["grade_id"] == "test_accuracy")
     assert accuracy["score"] == 0 and "divide the number of matches" in accuracy["feedback"]
+    assert {"level", "cell", "line", "reason"} <= set(result["flags"][0])
+    screened = [f for f in result["flags"] if f["cell"]["grade_id"] == hostile.TARGET]
+    restored = " ".join(f["reason"] for f in result["flags"] if f["line"] is None)
+    assert screened and all(f["level"] == REVIEW for f in screened)
+    for put_back in ("numpy.isclose", "sys.meta_path", "shell.ast_transformers", "utils.__path__",
+                     "sys.modules['numpy']", "shell.transform_cell"):
+        assert put_back in restored, put_back
+
+
+@pytest.mark.slow
+def test_grader_score_sees_through_torch_cheats(tmp_path):
+    """03's wrong relu with a torch function mode and two kernel cheats, through `grader score`."""
+    from grader.score import score
+
+    target, release, solution = _target("03_torch_scratch")
+    nb = cheats.make(cheats.BY_NAME["torch_function_mode"], target, release, solution)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == target.answer)
+    for name in ("event_callback", "meta_path_finder"):
+        cell.source += "\n" + cheats.BY_NAME[name].code
+    path = tmp_path / f"{target.notebook}.ipynb"
+    nbformat.write(nb, path)
+    result = score(path)
+    relu = next(t for t in result["tests"] if t["grade_id"] == target.test)
+    assert relu["score"] == 0, relu["feedback"]
+    restored = " ".join(f["reason"] for f in result["flags"] if f["line"] is None)
+    assert "torch function modes" in restored and "shell.events" in restored
 
 
 def test_output_is_cut_to_a_size_as_well_as_to_lines():
-    from grader.preprocessors import LimitOutputSize
+    from grader.nbgrader_ext.preprocessors import LimitOutputSize
 
     cell = nbformat.v4.new_code_cell("print('x' * 50_000)")
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * 50_000 + "\n")]

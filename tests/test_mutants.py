@@ -10,8 +10,8 @@ import tomllib
 import nbformat
 import pytest
 
-from grader import mutants
-from grader.mutation_operators import OPERATORS, mutations
+from grader.proving import mutants
+from grader.proving.mutation_operators import OPERATORS, mutations
 
 OPERATOR = {op.name: op for op in OPERATORS}
 

@@ -1,11 +1,11 @@
-"""Every variant in grader/cases: bugs lose points on the right test, with the mistake named;
+"""Every variant in grader/proving/cases: bugs lose points on their own function's test only, with the mistake named;
 correct alternatives keep every test passing. Run in-process (see tests/inprocess.py); the
 end-to-end grading of a representative few is in test_grading.py."""
 
 import pytest
 
-from grader.cases import all_cases
-from grader.variants import apply_variants, grade_id
+from grader.proving.cases import all_cases
+from grader.proving.variants import apply_variants, grade_id
 from tests.inprocess import read, run_cells
 
 CASES = [(case, variant) for case in all_cases() for variant in case.VARIANTS]
@@ -18,14 +18,18 @@ def _solution(case):
 @pytest.mark.parametrize(
     "case, variant", [c for c in CASES if c[1].is_bug],
     ids=[f"{c.ASSIGNMENT}:{v.target}:{v.description}" for c, v in CASES if v.is_bug])
-def test_bug_loses_points_on_its_test_and_is_named(case, variant):
-    solution = _solution(case)
-    order = [grade_id(c) for c in solution.cells]
-    last = max(variant.fails, key=lambda gid: order.index(gid) if gid in order else -1)
-    outcomes = run_cells(apply_variants(solution, [variant]), stop_after=last)
+def test_bug_loses_points_on_its_own_test_only_and_is_named(case, variant):
+    """One bug, one deduction: the bug fails the tests in ``variant.fails`` (its own function's),
+    naming the mistake, and no other unit test; the end-to-end tests, which any bug on the
+    pipeline may fail, are not run here."""
+    # An end-to-end test that is also the bug's own test (02's test_MLP_fit for MLP.fit) is run.
+    skip = tuple(gid for gid in case.END_TO_END if gid not in variant.fails)
+    outcomes = run_cells(apply_variants(_solution(case), [variant]), skip=skip)
     for gid in variant.fails:
-        assert gid in outcomes, f"{gid} is not a test cell of {case.NOTEBOOK}"
+        assert gid in outcomes, f"{gid} is not a unit test cell of {case.NOTEBOOK}"
         assert not outcomes[gid].passed, f"{variant.description}: {gid} still passes"
+    others = {gid: o.message for gid, o in outcomes.items() if not o.passed and gid not in variant.fails}
+    assert not others, f"{variant.description}: also costs points in {others}"
     if variant.hint:
         messages = " | ".join(outcomes[gid].message for gid in variant.fails)
         assert variant.hint.lower() in messages.lower(), messages

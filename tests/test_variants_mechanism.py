@@ -1,10 +1,10 @@
-"""grader.variants: a variant is the solution with one definition replaced, exactly there."""
+"""grader.proving.variants: a variant is the solution with one definition replaced, exactly there."""
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.variants import Variant, apply_variants, defines, make_submission, replace_definition
+from grader.proving.variants import Variant, apply_variants, defines, make_submission, replace_definition
 
 SOURCE = '''import numpy as np
 

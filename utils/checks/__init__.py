@@ -10,7 +10,8 @@ with what a known bug would give, or it is called twice, or fed extreme input), 
 reading its source. A test cell passes ``mistakes={sentence: wrong_output_or_predicate}``.
 
 Notebook-specific probes (the wrong outputs of typical bugs) live beside this module, one
-file per notebook: ``utils.checks.perceptron``, ``utils.checks.numpy_mlp``, ...
+module per notebook: ``utils.checks.perceptron``, ``utils.checks.numpy_mlp``, ... (04's,
+``utils.checks.torch_nn``, is a package with a module per part of the notebook).
 """
 
 from utils.checks.assertions import (

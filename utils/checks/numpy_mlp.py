@@ -1,12 +1,19 @@
-"""Probes for 02_numpy_mlp's tests: what the typical bugs would output.
+"""Probes for 02_numpy_mlp's tests: what the typical bugs would output, and the course's
+versions of the functions that other graded functions call.
 
-The test cells pass these as ``mistakes=`` so that a failure names its likely cause. This
-module holds no backward pass: every gradient here, right or wrong, is the *numerical*
-gradient (centred differences) of a loss written down in the notebook's markdown, changed
-the way a bug changes it. To see what a backward pass with a wrong ReLU mask computes, the
-network's hidden activations are replaced by their linearisation around the current point
-with that wrong mask as the slope (:func:`_linearised_mlp`): its exact gradient is what
-the chain rule computes with that mask, and its numerical gradient is exact up to rounding.
+The test cells pass the probes as ``mistakes=`` so that a failure names its likely cause.
+Every gradient a probe compares with, right or wrong, is the *numerical* gradient (centred
+differences) of a loss written down in the notebook's markdown, changed the way a bug changes
+it. To see what a backward pass with a wrong ReLU mask computes, the network's hidden
+activations are replaced by their linearisation around the current point with that wrong
+mask as the slope (:func:`_linearised_mlp`): its exact gradient is what the chain rule
+computes with that mask, and its numerical gradient is exact up to rounding.
+
+``forward`` calls ``relu``, ``backward`` calls ``relu_grad``, the student's ``gradient_check``
+calls ``forward``, ``backward``, ``mse_l2_loss`` and ``numerical_gradient``, ``MLP.backward``
+calls ``softmax``, ``cross_entropy``... A test runs its function with the course's versions of
+those (:data:`COURSE`, :func:`using_course`: one bug, one deduction, see
+:mod:`utils.checks.isolation`), written plainly at the end of this module.
 
 Everything works in float64, whatever the student's dtype.
 """
@@ -14,8 +21,12 @@ Everything works in float64, whatever the student's dtype.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 
 import numpy as np
+
+from utils.checks import isolation
+from utils.checks.assertions import expect, expect_close, relative_error
 
 __all__ = [
     "regression_problem",
@@ -34,6 +45,14 @@ __all__ = [
     "mlp_gradients",
     "mlp_loss",
     "mlp_backward_mistakes",
+    "cache_for_backward",
+    "forward_for_backward",
+    "expect_check_errors",
+    "wrong_backward",
+    "COURSE",
+    "ACTIVATION_FUNCTIONS",
+    "using_course",
+    "end_to_end",
 ]
 
 
@@ -362,3 +381,227 @@ def mlp_backward_mistakes(X, y, params, activation="relu") -> dict:
 def mlp_loss(X, y, params, activation="relu") -> float:
     """The mean cross-entropy of the MLP's softmax output on ``(X, y)``."""
     return float(_mean_ce(mlp_logits(X, params, activation), np.asarray(y)))
+
+
+# ----------------------------------------------------------------------------- one bug, one deduction
+# The course's versions of the graded functions that other graded functions call, written plainly.
+def relu_reference(z):
+    return np.maximum(z, 0)
+
+
+def relu_grad_reference(z):
+    return (np.asarray(z) > 0).astype(np.float64)
+
+
+def sigmoid_reference(z):
+    return _logistic(z)  # through tanh: no overflow for any z
+
+
+def sigmoid_grad_reference(z):
+    s = sigmoid_reference(z)
+    return s * (1 - s)
+
+
+def tanh_reference(z):
+    return np.tanh(z)
+
+
+def tanh_grad_reference(z):
+    return 1 - np.tanh(z) ** 2
+
+
+def forward_reference(X, params):
+    """The 2-layer ReLU network: ``(Y_hat, cache)``, the cache under the notebook's names."""
+    Z1 = X @ params["W1"].T + params["b1"]
+    A1 = relu_reference(Z1)
+    Y_hat = A1 @ params["W2"].T + params["b2"]
+    return Y_hat, {"Z1": Z1, "A1": A1, "Y_hat": Y_hat}
+
+
+def mse_l2_loss_reference(Y_hat, Y, params, reg):
+    return mse_l2_value(Y_hat, Y, params, reg)
+
+
+def backward_reference(X, Y, params, cache, reg, relu_mask=True):
+    """The gradients of ``mse_l2_loss`` by the chain rule, from the cache of
+    :func:`forward_reference` (the course's backward goes with the course's forward);
+    ``relu_mask=False`` is a deliberately wrong backward (see :func:`wrong_backward`)."""
+    Z1, A1 = cache["Z1"], cache["A1"]
+    dY = (cache["Y_hat"] - Y) / len(X)
+    dZ1 = dY @ params["W2"]
+    if relu_mask:
+        dZ1 = dZ1 * relu_grad_reference(Z1)
+    return {"W1": dZ1.T @ X + reg * params["W1"], "b1": dZ1.sum(axis=0),
+            "W2": dY.T @ A1 + reg * params["W2"], "b2": dY.sum(axis=0)}
+
+
+def backward_without_mask(X, Y, params, cache, reg):
+    """A wrong backward: the ReLU derivative is left out, so W1 and b1 are wrong, W2 and b2 right."""
+    return backward_reference(X, Y, params, cache, reg, relu_mask=False)
+
+
+def numerical_gradient_reference(f, x, h=1e-5):
+    """Centred differences of ``f`` at every entry of ``x``; ``x`` is put back as it was."""
+    grad = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        x[index] = old + h
+        f_plus = f(x)
+        x[index] = old - h
+        f_minus = f(x)
+        x[index] = old
+        grad[index] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def softmax_reference(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def cross_entropy_reference(P, y):
+    return float(-np.mean(np.log(P[np.arange(len(y)), y])))
+
+
+def softmax_cross_entropy_backward_reference(Z, y):
+    dZ = softmax_reference(Z)
+    dZ[np.arange(len(y)), y] -= 1
+    return dZ / len(y)
+
+
+# Each dependency with the test that grades it.
+COURSE = {
+    "relu": (relu_reference, "test_relu"),
+    "relu_grad": (relu_grad_reference, "test_relu_grad"),
+    "sigmoid": (sigmoid_reference, "test_sigmoid"),
+    "sigmoid_grad": (sigmoid_grad_reference, "test_sigmoid_grad"),
+    "tanh": (tanh_reference, "test_tanh"),
+    "tanh_grad": (tanh_grad_reference, "test_tanh_grad"),
+    "forward": (forward_reference, "test_forward"),
+    "mse_l2_loss": (mse_l2_loss_reference, "test_mse_l2_loss"),
+    "backward": (backward_reference, "test_backward"),
+    "numerical_gradient": (numerical_gradient_reference, "test_numerical_gradient"),
+    "softmax": (softmax_reference, "test_softmax"),
+    "cross_entropy": (cross_entropy_reference, "test_cross_entropy"),
+    "softmax_cross_entropy_backward": (softmax_cross_entropy_backward_reference,
+                                       "test_softmax_cross_entropy_backward"),
+}
+# What an MLP is made with: each activation and its derivative.
+ACTIVATION_FUNCTIONS = ("relu", "relu_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad")
+# What the end-to-end tests (test_MLP_fit, test_MLP_accuracy) run of the student's.
+PIPELINE = (*ACTIVATION_FUNCTIONS, "softmax", "cross_entropy", "softmax_cross_entropy_backward", "MLP")
+
+
+def using_course(namespace, *names):
+    """Run the block with the course's versions of ``names`` (keys of :data:`COURSE`)."""
+    return isolation.using_course(namespace, COURSE, *names)
+
+
+def end_to_end(namespace):
+    """Run the end-to-end test's block; a failure names the student's functions it ran."""
+    return isolation.end_to_end(namespace, *PIPELINE)
+
+
+def _right_arrays(own_cache, course_cache: dict):
+    """The course's arrays under the notebook's names, over a student's dict cache (whose other
+    entries stay: names of their own keep their own arrays)."""
+    return {**own_cache, **course_cache} if isinstance(own_cache, dict) else course_cache
+
+
+def cache_for_backward(forward, X, params):
+    """The cache to hand the student's ``backward``: their ``forward``'s own (the cache's format
+    is theirs), where it computes the right ``Y_hat``; else the course's arrays (``Z1``, ``A1``,
+    ``Y_hat``, the notebook's names) over theirs, with a note that ``forward`` differs."""
+    Y_hat, course_cache = forward_reference(np.asarray(X, dtype=np.float64), _f64(params))
+    own_cache = None
+    try:
+        own_Y_hat, own_cache = forward(X, params)
+        if np.allclose(np.asarray(own_Y_hat, dtype=np.float64), Y_hat, rtol=1e-5, atol=1e-8):
+            return own_cache
+    except Exception:  # noqa: BLE001 -- a forward that crashes or returns no pair: theirs differs
+        pass
+    print(isolation.differs_note("forward", "test_forward"))
+    return _right_arrays(own_cache, course_cache)
+
+
+def _mlp_cache(X, params, activation) -> dict:
+    """What the course's ``MLP.forward`` remembers: ``A0`` = X, then ``Z1``, ``A1``, ..., ``Z_L``."""
+    cache, a = {"A0": X}, X
+    zs = _pre_activations(np.asarray(X, dtype=np.float64), _f64(params), activation)
+    for layer, z in enumerate(zs, start=1):
+        cache[f"Z{layer}"] = z
+        if layer < len(zs):
+            a = _ACTIVATIONS[activation](z)
+            cache[f"A{layer}"] = a
+    return cache
+
+
+def forward_for_backward(model, X):
+    """``model.forward(X)``, so that ``model.backward`` finds its cache; where the student's
+    forward computes other scores, the course's arrays (``A0``, ``Z1``, ``A1``, ...) go into
+    ``model.cache`` over theirs, with a note that ``MLP.forward`` differs."""
+    expected = mlp_logits(X, model.params, model.activation)
+    try:
+        scores = model.forward(X)
+        if np.allclose(np.asarray(scores, dtype=np.float64), expected, rtol=1e-5, atol=1e-8):
+            return
+    except Exception:  # noqa: BLE001 -- a forward that crashes: theirs differs
+        pass
+    print(isolation.differs_note("MLP.forward", "test_MLP_forward"))
+    model.cache = _right_arrays(getattr(model, "cache", None), _mlp_cache(X, model.params, model.activation))
+
+
+@contextmanager
+def wrong_backward(namespace):
+    """Run the block with :func:`backward_without_mask` as the notebook's ``backward``, to see that
+    the student's gradient check reports it; their own is put back afterwards."""
+    own = namespace.get("backward", _MISSING)
+    namespace["backward"] = backward_without_mask
+    try:
+        yield
+    finally:
+        if own is _MISSING:
+            namespace.pop("backward", None)
+        else:
+            namespace["backward"] = own
+
+
+_MISSING = object()
+
+
+def _check_errors(X, Y, params, reg, backward=backward_reference, h=1e-5, loss_reg=None,
+                  error=relative_error):
+    """What a gradient check reports of ``backward``: per parameter, ``error`` between its
+    gradient and the centred differences (step ``h``) of the loss (with ``loss_reg`` if given:
+    a check whose loss is not the one ``backward`` differentiates)."""
+    X, Y, params = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64), _f64(params)
+    analytic = backward(X, Y, params, forward_reference(X, params)[1], reg)
+    numeric = _centred(lambda p: mse_l2_value(forward_reference(X, p)[0], Y, p,
+                                              reg if loss_reg is None else loss_reg), params, h)
+    return {name: error(analytic[name], numeric[name]) for name in params}
+
+
+def expect_check_errors(errors, X, Y, params, reg, what, backward=backward_reference, h=1e-5) -> None:
+    """``errors`` (a gradient check's report, with step ``h``) is a dict with one relative error per
+    parameter, those of ``backward``: tiny where it is right, the same large numbers where it is
+    wrong. (A large ``h`` steps over ReLU kinks, so that its errors show whether ``h`` was used.)"""
+    expect(isinstance(errors, Mapping) and set(errors) == set(params), what,
+           f"should be a dict with one error per parameter {sorted(params)}, got {errors!r}"[:300])
+    expected = _check_errors(X, Y, params, reg, backward, h)
+    names = sorted(params)
+
+    def absolute(a, b):
+        return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
+
+    no_reg = _check_errors(X, Y, params, reg, backward, h, loss_reg=0.0)
+    not_relative = _check_errors(X, Y, params, reg, backward, h, error=absolute)
+    mistakes = {
+        "the loss in the check leaves out the L2 penalty: it must be the loss that backward "
+        "differentiates, mse_l2_loss(..., reg)": [no_reg[k] for k in names],
+        "the error is not relative: divide ‖a − b‖ by ‖a‖ + ‖b‖ (relative_error does it)":
+            [not_relative[k] for k in names]}
+    if h != 1e-5:
+        default_h = _check_errors(X, Y, params, reg, backward)
+        mistakes["h is not passed on: give numerical_gradient the check's own h"] = [default_h[k] for k in names]
+    expect_close([float(errors[k]) for k in names], [expected[k] for k in names],
+                 f"{what}, for {', '.join(names)}", rtol=1e-3, atol=1e-7, mistakes=mistakes)

@@ -1,6 +1,8 @@
 """Probes for 03_torch_scratch's tests: reference results in float64, the outputs of typical
 bugs, and stand-ins (a recording updater, a grad-mode spy) that watch a training loop from
-the outside.
+the outside; and the course's versions of the functions that other graded functions call
+(:data:`COURSE`), which a test runs its function with (one bug, one deduction: see
+:mod:`utils.checks.isolation`).
 
 The notebook's convention (d2l's): a layer computes ``X @ W + b`` with ``W`` of shape
 ``(inputs, outputs)``. Every reference here is computed in float64 on the CPU, whatever the
@@ -16,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from utils.checks import isolation
 from utils.checks.assertions import _raise, expect, expect_close, show
 from utils.checks.tensors import forbidding
 
@@ -57,6 +60,15 @@ __all__ = [
     "GLOBAL_MAX_HINT",
     "KEEPDIM_HINT",
     "has_nan_or_inf",
+    "LinearScores",
+    "relu_reference",
+    "accuracy_reference",
+    "evaluate_accuracy_reference",
+    "train_epoch_reference",
+    "COURSE",
+    "PIPELINE",
+    "using_course",
+    "end_to_end",
 ]
 
 PARAM_NAMES = ["W1", "b1", "W2", "b2"]
@@ -157,7 +169,12 @@ def images(n: int, shape: Sequence[int], seed: int = 0, dtype=torch.float32, dev
     return torch.randn((n, *shape), generator=g, dtype=torch.float64).to(device, dtype)
 
 
-def mlp_scores(X, params, hidden: Callable = lambda h: h.clamp_min(0), output: Callable = lambda o: o):
+def relu_reference(X):
+    """The course's ReLU: ``max(X, 0)``, same shape, dtype and device, differentiable."""
+    return X.clamp_min(0)
+
+
+def mlp_scores(X, params, hidden: Callable = relu_reference, output: Callable = lambda o: o):
     """The scores ``relu(X_flat @ W1 + b1) @ W2 + b2`` in float64, shape ``(n, outputs)``."""
     W1, b1, W2, b2 = (_f64(p) for p in params)
     X = _f64(X).reshape(len(X), -1)
@@ -354,9 +371,24 @@ def expect_sgd_step(params, originals, before, grads, lr: float, what: str) -> N
 
 
 # ----------------------------------------------------------------------------- accuracy
+def accuracy_reference(y_hat, y) -> int:
+    """The course's ``accuracy``: the number of rows whose largest score is at the label."""
+    return int((y_hat.argmax(dim=1) == y).sum())
+
+
+def evaluate_accuracy_reference(net_fn, data_iter) -> float:
+    """The course's ``evaluate_accuracy``: the fraction right over every sample, no graph."""
+    right, seen = 0, 0
+    with torch.no_grad():
+        for X, y in data_iter:
+            right += accuracy_reference(net_fn(X), y)
+            seen += len(y)
+    return right / seen
+
+
 def accuracy_mistakes(y_hat, y) -> dict:
     scores, labels = _f64(y_hat), torch.as_tensor(y).cpu().long()
-    right = int((scores.argmax(dim=1) == labels).sum())
+    right = accuracy_reference(scores, labels)
     out = {"accuracy returned the fraction: it returns the number of correct predictions "
            "(evaluate_accuracy divides by the number of samples)":
                lambda got: math.isclose(float(got), right / len(labels), rel_tol=1e-6)}
@@ -425,6 +457,19 @@ def linear_problem(seed: int = 0, sizes=(8, 8, 4), n_features: int = 5, n_classe
 def mean_cross_entropy(scores, y):
     """The batch's mean cross-entropy from scores (the loss the tests hand to ``train_epoch``)."""
     return torch.nn.functional.cross_entropy(scores, y)
+
+
+class LinearScores:
+    """``net_fn`` for the linear problem: ``X @ W + b`` with the parameters an updater changes.
+    An object rather than a lambda, so that a copy of ``(net_fn, updater)`` (the isolation's
+    record of a call) shares the copied parameters, as the originals do."""
+
+    def __init__(self, params):
+        self.params = params
+
+    def __call__(self, X):
+        W, b = self.params
+        return X @ W + b
 
 
 class RecordingUpdater:
@@ -534,3 +579,41 @@ def expect_history(history, num_epochs: int, what: str) -> None:
                          and (not isinstance(v, torch.Tensor) or v.numel() == 1) for v in values)
         expect(numbers_ok and all(bounds[0] <= float(v) <= bounds[1] for v in values), what,
                f"history[{key!r}] should hold one number per epoch within {bounds}, got {show(values)}")
+
+
+def train_epoch_reference(net_fn, train_iter, loss_fn, updater) -> tuple[float, float]:
+    """The course's ``train_epoch``: one step per batch; the loss and the accuracy of the scores
+    that each step was computed from, weighted by batch size."""
+    loss_sum, right, seen = 0.0, 0, 0
+    for X, y in train_iter:
+        scores = net_fn(X)
+        loss = loss_fn(scores, y)
+        loss.backward()
+        updater()
+        loss_sum += float(loss.detach()) * len(y)
+        right += accuracy_reference(scores.detach(), y)
+        seen += len(y)
+    return loss_sum / seen, right / seen
+
+
+# ----------------------------------------------------------------------------- one bug, one deduction
+# The graded functions that other graded functions call, with the test that grades each.
+COURSE = {
+    "relu": (relu_reference, "test_relu"),
+    "accuracy": (accuracy_reference, "test_accuracy"),
+    "evaluate_accuracy": (evaluate_accuracy_reference, "test_evaluate_accuracy"),
+    "train_epoch": (train_epoch_reference, "test_train_epoch"),
+}
+# What the end-to-end test (test_fashion_accuracy) runs of the student's.
+PIPELINE = ("init_params", "net", "relu", "softmax", "cross_entropy", "sgd", "train", "train_epoch",
+            "evaluate_accuracy", "accuracy")
+
+
+def using_course(namespace, *names):
+    """Run the block with the course's versions of ``names`` (keys of :data:`COURSE`)."""
+    return isolation.using_course(namespace, COURSE, *names)
+
+
+def end_to_end(namespace):
+    """Run the end-to-end test's block; a failure names the student's functions it ran."""
+    return isolation.end_to_end(namespace, *PIPELINE)

@@ -1,0 +1,29 @@
+"""What a notebook cell is to the course: a solution, a graded test or an ungraded demo.
+
+nbgrader keeps its part of a cell's role in ``metadata.nbgrader`` (``grade_id``, ``solution``,
+``grade``); the course adds one tag, ``demo``, for cells that only illustrate (training runs,
+sweeps, baselines) and that grading skips.
+"""
+
+from __future__ import annotations
+
+DEMO_TAG = "demo"
+
+
+def grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def is_solution(cell) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+
+
+def is_test(cell) -> bool:
+    """A graded test cell (points, and no solution of the student's in it)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_demo(cell) -> bool:
+    """Whether ``cell`` is tagged as an ungraded demonstration."""
+    return cell.cell_type == "code" and DEMO_TAG in cell.get("metadata", {}).get("tags", [])
