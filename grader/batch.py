@@ -272,12 +272,15 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
     threads = None if scheduler else grading_threads(jobs)
 
     rows, tasks, keys = [], [], {}
+    # Read once, before any submission runs: the flags compare each hand-in with these, and a
+    # submission still running may be rewriting the course's copy.
+    solutions = {a: _read(root / "solutions" / a) for a in sorted({a for a, _ in todo})}
     for a, s in todo:
-        task = Task(a, s, _read(root / "solutions" / a), b"", _read(root / "grader" / "submitted" / s / a), threads)
+        task = Task(a, s, solutions[a], b"", _read(root / "grader" / "submitted" / s / a), threads)
         keys[(a, s)] = _task_key(task)
         already = (root / "grader" / "autograded" / s / a).is_dir()
         if not force and already and hashes.get(f"{s}/{a}") == keys[(a, s)]:
-            rows.append(_row(db_url, s, a, None, "unchanged", root))
+            rows.append(_row(db_url, s, a, None, "unchanged", root, solutions[a]))
         else:
             tasks.append(task)
     if not tasks:
@@ -314,7 +317,7 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
                 hashes[f"{task.student}/{task.assignment}"] = keys[(task.assignment, task.student)]
             else:
                 hashes.pop(f"{task.student}/{task.assignment}", None)
-            rows.append(_row(db_url, task.student, task.assignment, outcome.seconds, status, root))
+            rows.append(_row(db_url, task.student, task.assignment, outcome.seconds, status, root, task.source))
             bar.update(1)
         bar.close()
     finally:
@@ -387,7 +390,7 @@ def _save_hashes(root: Path, hashes: dict) -> None:
 
 
 def _row(db_url: str, student: str, assignment: str, seconds: float | None, status: str,
-         root: Path = course.ROOT) -> Row:
+         root: Path = course.ROOT, solution: dict[str, bytes] | None = None) -> Row:
     from nbgrader.api import Gradebook, MissingEntry
 
     points = maximum = None
@@ -397,21 +400,28 @@ def _row(db_url: str, student: str, assignment: str, seconds: float | None, stat
             points, maximum = float(submission.score), float(submission.max_score)
         except MissingEntry:
             maximum = float(gb.find_assignment(assignment).max_score)
-    return Row(student, assignment, points, maximum, seconds, status, _flags(root, student, assignment))
+    return Row(student, assignment, points, maximum, seconds, status, _flags(root, student, assignment, solution or {}))
 
 
-def _flags(root: Path, student: str, assignment: str) -> list[Flag]:
+def _flags(root: Path, student: str, assignment: str, solution: dict[str, bytes]) -> list[Flag]:
     """The instructor's flags of a graded hand-in, read from its autograded notebooks (the code
-    that ran, and the guard's log that came with it)."""
+    that ran, and the guard's log that came with it), beside ``solution`` (the assignment's
+    files as the batch read them before grading)."""
     import nbformat
 
     from grader.score import flags
 
     found = []
     for executed in sorted((root / "grader" / "autograded" / student / assignment).glob("*.ipynb")):
-        source = root / "solutions" / assignment / executed.name
-        if source.is_file():
-            found += flags(nbformat.read(executed, as_version=4), nbformat.read(source, as_version=4))
+        if executed.name not in solution:
+            continue
+        try:
+            ran = nbformat.read(executed, as_version=4)
+        except Exception as exc:  # noqa: BLE001 -- spoilt while the batch ran: say so, go on
+            found.append(Flag(REVIEW, None, None, None, f"the autograded notebook {executed.name} could "
+                                                        f"not be read ({type(exc).__name__})"))
+            continue
+        found += flags(ran, nbformat.reads(solution[executed.name].decode(), as_version=4))
     return found
 
 

@@ -32,7 +32,7 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
     """Execute ``nb``'s code cells; return ``{grade_id: Outcome}`` for its test cells
     (for all its code cells if ``every_cell``).
 
-    Stops after the test cell ``stop_after`` when given (later cells are often slow
+    Stops after the last test cell (unless ``every_cell``), after the test cell ``stop_after`` when given (later cells are often slow
     training runs that a variant of an early function does not need), and after the first
     failed test cell if ``stop_at_failure`` (enough to know that a variant loses points).
     Cells tagged ``demo`` are skipped, as autograde skips them, unless ``run_demos``
@@ -52,8 +52,12 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
     guard.install(set_up_imports(nb))
     namespace: dict = {"__name__": "__main__"}
     outcomes: dict[str, Outcome] = {}
+    # Cells after the last test cell cannot change a verdict (02's MNIST run, its comparison
+    # with scikit-learn): only ``every_cell`` runs them.
+    tests = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and is_test(cell)]
+    end = len(nb.cells) if every_cell or not tests else tests[-1] + 1
     try:
-        for index, cell in enumerate(nb.cells):
+        for index, cell in enumerate(nb.cells[:end]):
             if cell.cell_type != "code" or (is_demo(cell) and not run_demos) \
                     or (is_test(cell) and grade_id(cell) in skip):
                 continue
