@@ -94,6 +94,15 @@ def test_decision_boundary_rejects_a_predict_with_the_wrong_length(blobs):
         plot_decision_boundary(lambda points: np.zeros(3), X, y, resolution=10)
 
 
+def test_decision_boundary_says_so_when_predict_returns_scores_not_labels(blobs):
+    # A step that returns z: 400 distinct values, which contourf would draw for minutes.
+    X, y = blobs
+    with pytest.raises(ValueError, match="class labels .* not scores"):
+        plot_decision_boundary(lambda points: points.sum(axis=1), X, y, resolution=20)
+    ax = plot_decision_boundary(lambda points: (points.sum(axis=1) > 0).astype(float), X, y, resolution=20)
+    assert len(_contours(ax)) == 1   # float 0.0/1.0 labels are labels
+
+
 def test_decision_boundaries_grid_has_one_panel_per_snapshot(blobs):
     X, y = blobs
     snapshots = [(np.array([1.0, 0.0]), 0.0), (np.array([0.0, 1.0]), 0.0), lambda p: (p.sum(1) > 0).astype(int)]

@@ -80,8 +80,19 @@ def _predict_grid(predict, X_original, points: np.ndarray) -> np.ndarray:
     return labels
 
 
+MAX_CLASSES = len(_CLASS_COLORS)
+
+
 def _draw_boundary(ax, xx, yy, Z, X, y, title, point_size=25):
-    classes = np.unique(np.concatenate([np.unique(Z), np.unique(y)]))
+    predicted = np.unique(Z)
+    if len(predicted) > MAX_CLASSES:
+        # Scores instead of labels (a step that returns z, a missing argmax): one colour band per
+        # distinct value would take matplotlib minutes to draw.
+        raise ValueError(
+            f"predict returned {len(predicted):,} different values on the grid, e.g. "
+            f"{predicted[:3].tolist()}: a classifier's predictions are class labels (0/1 or class "
+            f"indices), not scores; check the function that turns scores into labels")
+    classes = np.unique(np.concatenate([predicted, np.unique(y)]))
     cmap = ListedColormap([_CLASS_COLORS[i % 10] for i in range(len(classes))])
     # Map labels to 0..k-1 so that each class gets one colour band, whatever its value.
     region = np.searchsorted(classes, Z).reshape(xx.shape)
