@@ -1,4 +1,9 @@
 import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
 
 # Plots render off-screen and nothing in the suite may reach the network or a GPU by chance.
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -7,3 +12,26 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # (measured: a 3 s training cell took 103 s). Kernels started by nbgrader inherit this too.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+
+GRADED_ASSIGNMENT, FEEDBACK_STUDENT = "01_perceptron", "bob"
+
+
+@pytest.fixture(scope="session")
+def graded_course_copy():
+    """A temporary copy of the course in which the instructor's steps ran with the course's own
+    command line: release, the example class, autograde of its 01_perceptron (which writes the
+    insights report) and bob's feedback. ``(root, what autograde printed)``.
+
+    Made once per test run and shared by the browser tests (one xdist group, so one worker)."""
+    from tests.browser import copy_course, run_grader
+
+    folder = Path(tempfile.mkdtemp(prefix="course-graded-"))
+    try:
+        root = copy_course(folder / "course")
+        run_grader(root, "release")
+        run_grader(root, "examples")  # the copy's example class, as grader/examples.py makes it now
+        printed = run_grader(root, "autograde", "--assignment", GRADED_ASSIGNMENT)
+        run_grader(root, "feedback", "--student", FEEDBACK_STUDENT, "--assignment", GRADED_ASSIGNMENT)
+        yield root, printed
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -17,16 +17,14 @@ or Playwright is missing (``.ci/run`` installs Chromium; requirements.txt, Playw
 
 import json
 import re
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.browser import (CHROMIUM, CHROMIUM_ARGS, CELLS, NOTEBOOK, ROOT, VIEWPORT, JupyterLab,
-                           copy_course, menu, notebook_content, open_notebook, plotting_cells,
-                           run_all_cells, run_grader, screenshot, screenshot_notebook, screenshot_path)
+                           menu, notebook_content, open_notebook, plotting_cells, run_all_cells,
+                           screenshot, screenshot_notebook, screenshot_path)
 
 if not CHROMIUM.exists():
     pytest.skip(f"browser tests: {CHROMIUM} not found (apt install chromium)", allow_module_level=True)
@@ -50,15 +48,11 @@ NARROW = {"width": 800, "height": 1000}  # a laptop's half screen: figures and f
 
 
 @pytest.fixture(scope="module")
-def course():
-    """A temporary copy of the course (removed at the end)."""
-    folder = Path(tempfile.mkdtemp(prefix="course-browser-"))
-    try:
-        root = copy_course(folder / "course")
-        _write_cifar_sample(root / "data")
-        yield root
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+def course(graded_course_copy):
+    """The shared graded copy of the course (tests/conftest.py), with a CIFAR-10 stand-in."""
+    root, _ = graded_course_copy
+    _write_cifar_sample(root / "data")
+    return root
 
 
 def _write_cifar_sample(data: Path) -> None:
@@ -102,13 +96,8 @@ def page(browser, lab):
 
 @pytest.fixture(scope="module")
 def graded(course):
-    """The instructor's steps on the copy, with the course's command line: release (which
-    registers the assignments in the gradebook), the example class, then autograde and feedback
-    for one hand-in."""
-    run_grader(course, "release")
-    run_grader(course, "examples")  # the copy's example class, as grader/examples.py makes it now
-    run_grader(course, "autograde", "--student", STUDENT, "--assignment", ASSIGNMENT)
-    run_grader(course, "feedback", "--student", STUDENT, "--assignment", ASSIGNMENT)
+    """The instructor's steps on the copy (tests/conftest.py: release, the example class,
+    autograde of 01_perceptron, bob's feedback)."""
     return course
 
 

@@ -12,14 +12,12 @@ missing, as tests/test_browser.py does.
 """
 
 import re
-import shutil
 import statistics
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, copy_course, run_grader, screenshot
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, screenshot
 
 if not CHROMIUM.exists():
     pytest.skip(f"browser tests: {CHROMIUM} not found (apt install chromium)", allow_module_level=True)
@@ -38,20 +36,12 @@ INSTRUCTOR_ONLY = ["what the class got wrong", "Review flags", "Similar hand-ins
 
 
 @pytest.fixture(scope="module")
-def graded():
-    """A copy of the course with the example class's 01_perceptron graded (and its insights
-    written by `grader autograde`) and bob's feedback page."""
-    folder = Path(tempfile.mkdtemp(prefix="course-insights-"))
-    try:
-        root = copy_course(folder / "course")
-        shutil.rmtree(root / "grader" / "reports", ignore_errors=True)   # the real course's own report
-        run_grader(root, "release")
-        printed = run_grader(root, "autograde", "--assignment", ASSIGNMENT)
-        assert f"insights: {INSIGHTS / 'index.html'}" in printed, printed[-2000:]
-        run_grader(root, "feedback", "--student", STUDENT, "--assignment", ASSIGNMENT)
-        yield root
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+def graded(graded_course_copy):
+    """The shared copy of the course (tests/conftest.py) with the example class's 01_perceptron
+    graded (and its insights written by `grader autograde`) and bob's feedback page."""
+    root, printed = graded_course_copy
+    assert f"insights: {INSIGHTS / 'index.html'}" in printed, printed[-2000:]
+    return root
 
 
 @pytest.fixture(scope="module")
