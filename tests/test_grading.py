@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import course, pipeline
+from grader import cli, course, pipeline
 from grader.proving.cases import all_cases
 from grader.examples import STUDENTS
 from grader.score import score
@@ -170,23 +170,30 @@ def test_score_cli_json_and_text_and_leaves_the_course_untouched():
     assert _snapshot() == before
 
 
-def test_score_cli_exit_codes(tmp_path):
+def test_score_cli_exit_codes(tmp_path, capsys):
+    # The command line's own code, in this process (what `python -m grader` runs; the test above
+    # starts it as a process): a Python start per refusal would add nothing.
     case = CASES[0]
     solution, release = _paths(case)
-    missing = _cli("score", str(tmp_path / "nope.ipynb"))
-    assert missing.returncode == 2 and "no such notebook" in missing.stderr
-    unknown = _cli("score", str(solution), "--assignment", "99_nothing")
-    assert unknown.returncode == 2 and "unknown assignment" in unknown.stderr
+
+    def run(*args):
+        code = cli.main(["score", *args])
+        return code, capsys.readouterr()
+
+    code, out = run(str(tmp_path / "nope.ipynb"))
+    assert code == 2 and "no such notebook" in out.err
+    code, out = run(str(solution), "--assignment", "99_nothing")
+    assert code == 2 and "unknown assignment" in out.err
     (tmp_path / "broken.ipynb").write_text("{not json")
-    broken = _cli("score", str(tmp_path / "broken.ipynb"), "--assignment", case.ASSIGNMENT)
-    assert broken.returncode == 2 and "not a readable Jupyter notebook" in broken.stderr
+    code, out = run(str(tmp_path / "broken.ipynb"), "--assignment", case.ASSIGNMENT)
+    assert code == 2 and "not a readable Jupyter notebook" in out.err
     # A renamed copy is graded as the assignment's notebook; zero points still exit 0.
     renamed = tmp_path / "my copy.ipynb"
     shutil.copyfile(release, renamed)
-    blank = _cli("score", str(renamed), "--assignment", case.ASSIGNMENT, "--json")
-    assert blank.returncode == 0 and json.loads(blank.stdout)["score"] == 0
-    guess = _cli("score", str(renamed))
-    assert guess.returncode == 2 and "--assignment" in guess.stderr
+    code, out = run(str(renamed), "--assignment", case.ASSIGNMENT, "--json")
+    assert code == 0 and json.loads(out.out)["score"] == 0
+    code, out = run(str(renamed))
+    assert code == 2 and "--assignment" in out.err
 
 
 def test_batch_pipeline_grades_the_example_class(tmp_path):

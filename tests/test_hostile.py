@@ -288,7 +288,7 @@ def _gradebook(root):
 @pytest.fixture
 def quick_limits(monkeypatch):
     """Short limits, so that a hang costs seconds (01's honest cells take well under one)."""
-    monkeypatch.setenv("MLP_COURSE_CELL_TIMEOUT", "15")
+    monkeypatch.setenv("MLP_COURSE_CELL_TIMEOUT", "10")
     monkeypatch.setenv("MLP_COURSE_NOTEBOOK_TIMEOUT", "120")
     monkeypatch.setenv("MLP_COURSE_KERNEL_MEMORY", "2G")
 
