@@ -485,14 +485,15 @@ def _restore_interpreter(changed: list[str]) -> None:
             cache[key] = old
             changed.append(f"sys.path_importer_cache[{key!r}]")
     if threading.current_thread() is threading.main_thread():
-        for number, handler in _state.signals.items():
-            if signal.getsignal(number) is not handler:
-                signal.signal(number, handler)
-                changed.append(f"signal handler {signal.Signals(number).name}")
+        # Timers first: a SIGALRM that arrives once its default handler is back ends the process.
         for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
             if signal.getitimer(timer) != (0.0, 0.0):
                 signal.setitimer(timer, 0)
                 changed.append("an interval timer (signal.setitimer)")
+        for number, handler in _state.signals.items():
+            if signal.getsignal(number) is not handler:
+                signal.signal(number, handler)
+                changed.append(f"signal handler {signal.Signals(number).name}")
 
 
 # A thread whose code comes from here was started by the notebook (builtins: exec, eval...).
