@@ -75,6 +75,8 @@ GUARD_GONE_FLAG = ("before this test the grading kernel's guard was gone: code i
 RESTORED_CELL = ("note: this test cell had been changed in the hand-in ({what}); the grader "
                  "restored it from the assignment before running it\n")
 COURSE_CHANGED = "course files changed while this notebook was graded (put back)"
+AFTER_LAST_NOTE = ("(not run during grading: no graded cell comes after it, so it cannot change a "
+                   "grade; it runs in your own notebook)\n")
 DEMO_NOTE = ("(an ungraded demonstration: not run during grading, so that grading stays fast; "
              "it runs in your own notebook)\n")
 NOTEBOOK_TIMEOUT = ("the notebook's time limit ran out before this cell could run (the cells "
@@ -106,10 +108,12 @@ class RobustExecute(Execute):
 
     Cells tagged ``demo`` are skipped unless ``run_demos`` is set. Only plain cells can be
     skipped, never a test or an answer cell, so a student who tags a cell ``demo`` can at most
-    skip set-up that their own tests then lack.
+    skip set-up that their own tests then lack. Code cells after the last answer or test cell
+    are not run either (they cannot change a grade), unless ``run_demos`` is set.
     """
 
-    run_demos = Bool(False, help="Run the cells tagged 'demo' too (ungraded demonstrations)."
+    run_demos = Bool(False, help="Run the cells tagged 'demo' too (ungraded demonstrations), "
+                                 "and the cells after the last answer or test."
                      ).tag(config=True)
     notebook_timeout = Integer(
         None, allow_none=True,
@@ -149,6 +153,10 @@ class RobustExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = (time.monotonic() + self.notebook_timeout) if self.notebook_timeout else None
+        # Cells after the last answer or test cannot change a grade (02's MNIST run and its
+        # comparison with scikit-learn took 12 of its 21 s of grading): they are not run.
+        graded = [i for i, cell in enumerate(nb.cells) if utils.is_grade(cell) or utils.is_solution(cell)]
+        self._last_graded = graded[-1] if graded else len(nb.cells) - 1
         self._restored: set[str] = set()
         self._guard_log: list[dict] = []
         root = Path(self.course_root or course.ROOT)
@@ -228,6 +236,9 @@ class RobustExecute(Execute):
     def _preprocess_cell(self, cell, resources, index):
         if self._skipped(cell):
             cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=DEMO_NOTE)]
+            return cell, resources
+        if cell.cell_type == "code" and index > self._last_graded and not self.run_demos:
+            cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=AFTER_LAST_NOTE)]
             return cell, resources
         if cell.cell_type == "code" and getattr(self, "_deadline", None) is not None \
                 and time.monotonic() >= self._deadline:
@@ -455,6 +466,8 @@ class InjectExecuted(NbGraderPreprocessor):
             if cell.cell_type == "code":
                 cell.outputs = done.outputs
                 cell.execution_count = done.execution_count
+                if "execution" in done.metadata:   # nbclient's timings: which cells took the time
+                    cell.metadata["execution"] = done.metadata["execution"]
         if "language_info" in executed.metadata:
             nb.metadata["language_info"] = executed.metadata["language_info"]
         ours = nb.metadata.setdefault("mlp_course", {})
