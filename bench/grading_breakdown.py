@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import tempfile
 import time
 import warnings
@@ -39,9 +38,8 @@ import nbformat
 from grader import batch, course
 from grader.cells import grade_id, is_solution, is_test
 from grader.proving.cases import all_cases
-from grader.proving.variants import make_submission
 
-from autograde import kernel_start_seconds  # bench/autograde.py, beside this script
+from autograde import kernel_start_seconds, make_class  # bench/autograde.py, beside this script
 
 TARGET_OVERHEAD, TARGET_MEAN_CPU = 1.5, 8.0
 CLASS, CORES = 300 * 4, 16
@@ -67,21 +65,14 @@ def grade_one(case) -> dict:
     name = f"{case.NOTEBOOK}.ipynb"
     with tempfile.TemporaryDirectory(prefix="bench-breakdown-") as tmp:
         root = Path(tmp)
-        for folder in ("solutions", "notebooks"):
-            shutil.copytree(course.ROOT / folder / case.ASSIGNMENT, root / folder / case.ASSIGNMENT)
-        solution = nbformat.read(root / "solutions" / case.ASSIGNMENT / name, as_version=4)
-        release = nbformat.read(root / "notebooks" / case.ASSIGNMENT / name, as_version=4)
-        hand_in = root / "grader" / "submitted" / "student" / case.ASSIGNMENT / name
-        hand_in.parent.mkdir(parents=True)
-        nbformat.write(make_submission(release, solution), hand_in)
-
+        make_class(root, 1, [case.ASSIGNMENT])   # its first hand-in is the solution
         cpu, wall = _cpu(), time.perf_counter()
         # As many jobs as cores (one hand-in still grades alone): one thread per kernel.
         [row] = batch.autograde(root=root, jobs=os.cpu_count() or 1, progress=False)
         cpu, wall = _cpu() - cpu, time.perf_counter() - wall
         if row.status != "graded" or row.points != row.max_points:
             raise SystemExit(f"{case.ASSIGNMENT}: the solution was not graded in full: {row}")
-        executed = nbformat.read(root / "grader" / "autograded" / "student" / case.ASSIGNMENT / name, as_version=4)
+        executed = nbformat.read(root / "grader" / "autograded" / row.student / case.ASSIGNMENT / name, as_version=4)
     code = [c for c in executed.cells if c.cell_type == "code"]
     first_answer = next((i for i, c in enumerate(code) if is_solution(c)), len(code))
     setup = sum(_seconds(c) for c in code[:first_answer])

@@ -390,7 +390,7 @@ def _save_hashes(root: Path, hashes: dict) -> None:
 
 
 def _row(db_url: str, student: str, assignment: str, seconds: float | None, status: str,
-         root: Path = course.ROOT, solution: dict[str, bytes] | None = None) -> Row:
+         root: Path, solution: dict[str, bytes]) -> Row:
     from nbgrader.api import Gradebook, MissingEntry
 
     points = maximum = None
@@ -400,7 +400,7 @@ def _row(db_url: str, student: str, assignment: str, seconds: float | None, stat
             points, maximum = float(submission.score), float(submission.max_score)
         except MissingEntry:
             maximum = float(gb.find_assignment(assignment).max_score)
-    return Row(student, assignment, points, maximum, seconds, status, _flags(root, student, assignment, solution or {}))
+    return Row(student, assignment, points, maximum, seconds, status, _flags(root, student, assignment, solution))
 
 
 def _flags(root: Path, student: str, assignment: str, solution: dict[str, bytes]) -> list[Flag]:

@@ -24,6 +24,13 @@ def is_test(cell) -> bool:
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
+def last_graded(cells) -> int | None:
+    """Index of the last answer or test cell in ``cells`` (None: there is none). The cells after
+    it cannot change a grade: grading does not run them, nor do the in-process checks."""
+    graded = [i for i, cell in enumerate(cells) if is_solution(cell) or is_test(cell)]
+    return graded[-1] if graded else None
+
+
 def is_demo(cell) -> bool:
     """Whether ``cell`` is tagged as an ungraded demonstration."""
     return cell.cell_type == "code" and DEMO_TAG in cell.get("metadata", {}).get("tags", [])

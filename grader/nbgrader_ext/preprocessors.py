@@ -38,7 +38,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
 from grader import course
-from grader.cells import grade_id, is_demo
+from grader.cells import grade_id, is_demo, last_graded
 from grader.screen import REVIEW, Flag, set_up_imports
 from grader.nbgrader_ext import sandbox
 
@@ -155,8 +155,8 @@ class RobustExecute(Execute):
         self._deadline = (time.monotonic() + self.notebook_timeout) if self.notebook_timeout else None
         # Cells after the last answer or test cannot change a grade (02's MNIST run and its
         # comparison with scikit-learn took 12 of its 21 s of grading): they are not run.
-        graded = [i for i, cell in enumerate(nb.cells) if utils.is_grade(cell) or utils.is_solution(cell)]
-        self._last_graded = graded[-1] if graded else len(nb.cells) - 1
+        last = last_graded(nb.cells)
+        self._last_graded = len(nb.cells) - 1 if last is None else last
         self._restored: set[str] = set()
         self._guard_log: list[dict] = []
         root = Path(self.course_root or course.ROOT)

@@ -16,7 +16,7 @@ import nbformat
 
 from grader.course import ROOT
 from grader.nbgrader_ext import guard
-from grader.cells import grade_id, is_demo, is_test
+from grader.cells import grade_id, is_demo, is_test, last_graded
 from grader.screen import set_up_imports
 
 
@@ -32,8 +32,9 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
     """Execute ``nb``'s code cells; return ``{grade_id: Outcome}`` for its test cells
     (for all its code cells if ``every_cell``).
 
-    Stops after the last test cell (unless ``every_cell``), after the test cell ``stop_after`` when given (later cells are often slow
-    training runs that a variant of an early function does not need), and after the first
+    Stops after the last answer or test cell unless ``every_cell`` (as grading does), after the
+    test cell ``stop_after`` when given (later cells are often slow training runs that a variant
+    of an early function does not need), and after the first
     failed test cell if ``stop_at_failure`` (enough to know that a variant loses points).
     Cells tagged ``demo`` are skipped, as autograde skips them, unless ``run_demos``
     (default: ``every_cell``). As in a grading kernel, the modules the checks compute with
@@ -52,10 +53,8 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
     guard.install(set_up_imports(nb))
     namespace: dict = {"__name__": "__main__"}
     outcomes: dict[str, Outcome] = {}
-    # Cells after the last test cell cannot change a verdict (02's MNIST run, its comparison
-    # with scikit-learn): only ``every_cell`` runs them.
-    tests = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and is_test(cell)]
-    end = len(nb.cells) if every_cell or not tests else tests[-1] + 1
+    last = last_graded(nb.cells)   # what comes after it cannot change a verdict (02's MNIST run)
+    end = len(nb.cells) if every_cell or last is None else last + 1
     try:
         for index, cell in enumerate(nb.cells[:end]):
             if cell.cell_type != "code" or (is_demo(cell) and not run_demos) \
