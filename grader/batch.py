@@ -255,9 +255,11 @@ class DaskCluster:
 # ----------------------------------------------------------------------------- the coordinator
 def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str | None = None,
               student: str | None = None, assignment: str | None = None, force: bool = False,
-              use_dask: bool = False, progress: bool = True) -> list[Row]:
+              use_dask: bool = False, progress: bool = True, threads: int | None = None) -> list[Row]:
     """Grade every submission under ``grader/submitted/`` (or one student's / assignment's)
-    in parallel and record the results in the course; return the report's rows."""
+    in parallel and record the results in the course; return the report's rows.
+
+    ``threads``: BLAS/torch threads per grading kernel (default: the cores shared by the jobs)."""
 
     root = Path(root).resolve()
     jobs = jobs or os.cpu_count() or 1
@@ -269,7 +271,7 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
         course.run(nbgrader.generate_assignment(a), f"generate {a}")
     hashes = _load_hashes(root)
     # A remote cluster's workers know their own cores (README: OMP_NUM_THREADS per `dask worker`).
-    threads = None if scheduler else grading_threads(jobs)
+    threads = None if scheduler else (threads or grading_threads(jobs))
 
     rows, tasks, keys = [], [], {}
     # Read once, before any submission runs: the flags compare each hand-in with these, and a

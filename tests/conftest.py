@@ -13,16 +13,16 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
-GRADED_ASSIGNMENT, FEEDBACK_STUDENT = "01_perceptron", "bob"
 
 
 @pytest.fixture(scope="session")
 def graded_course_copy():
     """A temporary copy of the course in which the instructor's steps ran with the course's own
-    command line: release, the example class, autograde of its 01_perceptron (which writes the
-    insights report) and bob's feedback. ``(root, what autograde printed)``.
+    command line: release, the example class, autograde of every hand-in (which writes the
+    insights report) and everyone's feedback. ``(root, what autograde printed)``.
 
-    Made once per test run and shared by the browser tests (one xdist group, so one worker)."""
+    Made once per test run and shared by the tests that read a graded class (one xdist group,
+    "graded_course", so one worker grades it): the browser tests and the pipeline's test."""
     from tests.browser import copy_course, run_grader
 
     folder = Path(tempfile.mkdtemp(prefix="course-graded-"))
@@ -30,8 +30,8 @@ def graded_course_copy():
         root = copy_course(folder / "course")
         run_grader(root, "release")
         run_grader(root, "examples")  # the copy's example class, as grader/examples.py makes it now
-        printed = run_grader(root, "autograde", "--assignment", GRADED_ASSIGNMENT)
-        run_grader(root, "feedback", "--student", FEEDBACK_STUDENT, "--assignment", GRADED_ASSIGNMENT)
+        printed = run_grader(root, "autograde")   # exits 1 when a hand-in could not be graded
+        run_grader(root, "feedback")              # exits 1 when a page could not be written
         yield root, printed
     finally:
         shutil.rmtree(folder, ignore_errors=True)

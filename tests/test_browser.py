@@ -34,7 +34,7 @@ sync_api = pytest.importorskip(
 
 # One JupyterLab and one browser for the whole module: under pytest-xdist, run with
 # `--dist loadgroup` so that all of them go to the same worker.
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("graded_course")]
 
 RELEASES = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("notebooks/0*_*/*.ipynb"))
 SOLUTIONS = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("solutions/0*_*/*.ipynb"))
@@ -97,7 +97,7 @@ def page(browser, lab):
 @pytest.fixture(scope="module")
 def graded(course):
     """The instructor's steps on the copy (tests/conftest.py: release, the example class,
-    autograde of 01_perceptron, bob's feedback)."""
+    autograde of the class, everyone's feedback)."""
     return course
 
 

@@ -26,7 +26,7 @@ sync_api = pytest.importorskip(
     reason="browser tests: Playwright is not installed (pip install -r requirements.txt -c constraints.txt)")
 
 # With the other browser tests on one xdist worker (`--dist loadgroup`): one browser at a time.
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("graded_course")]
 
 ASSIGNMENT, NOTEBOOK, STUDENT = "01_perceptron", "perceptron", "bob"
 INSIGHTS = Path("grader", "reports", "insights")

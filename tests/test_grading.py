@@ -2,6 +2,7 @@
 batch pipeline, and a representative few variants per assignment graded for real."""
 
 import copy
+import csv
 import html
 import json
 import os
@@ -14,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import cli, course, pipeline
+from grader import batch, cli, course, pipeline
 from grader.proving.cases import all_cases
 from grader.examples import STUDENTS
 from grader.score import score
@@ -196,34 +197,35 @@ def test_score_cli_exit_codes(tmp_path, capsys):
     assert code == 2 and "--assignment" in out.err
 
 
-def test_batch_pipeline_grades_the_example_class(tmp_path):
-    # A copy of the course, so that the real gradebook and grader/ stay as they are.
-    for folder in ("solutions", "notebooks", "grader/submitted"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
-    assert pipeline.autograde(root=tmp_path) == []
-    assert pipeline.feedback(root=tmp_path) == []
-    header, rows = pipeline.grades(root=tmp_path)
-    graded = sorted({assignment for assignment, _ in course.submissions(tmp_path)})
+@pytest.mark.xdist_group("graded_course")   # the worker that grades the shared copy reads it
+def test_batch_pipeline_grades_the_example_class(graded_course_copy):
+    # The course's copy where `grader autograde` and `grader feedback` ran on the example class
+    # (tests/conftest.py; either exits 1 when a hand-in could not be graded or given feedback).
+    root, _ = graded_course_copy
+    report = csv.DictReader((root / batch.REPORT_CSV).read_text().splitlines())
+    assert {row["status"] for row in report} == {"graded"}
+    header, rows = pipeline.grades(root=root)
+    graded = sorted({assignment for assignment, _ in course.submissions(root)})
     assert header == ["student", *graded, "total", "max"]
     table = {row[0]: row for row in rows}
     assert sorted(table) == sorted(STUDENTS)
     maximum = table["alice"][-1]
     assert table["alice"][-2] == maximum > table["bob"][-2] > table["carol"][-2] == 0
-    assert (tmp_path / pipeline.GRADES_CSV).read_text().splitlines()[0] == ",".join(header)
+    assert (root / pipeline.GRADES_CSV).read_text().splitlines()[0] == ",".join(header)
     assert "alice" in pipeline.format_table(header, rows)
-    db_url = course.config(tmp_path).CourseDirectory.db_url
+    db_url = course.config(root).CourseDirectory.db_url
     for case in [c for c in CASES if c.ASSIGNMENT in graded]:
         solution, _ = _paths(case)
         # alice handed in the solutions, carol the release as it was given out.
         results = {student: scoring.test_results(
-            tmp_path / "grader" / "autograded" / student / case.ASSIGNMENT / f"{case.NOTEBOOK}.ipynb",
+            root / "grader" / "autograded" / student / case.ASSIGNMENT / f"{case.NOTEBOOK}.ipynb",
             solution, db_url, case.ASSIGNMENT, student) for student in ("alice", "carol")}
         assert results["alice"]["max_score"] > 0
         assert all(t["score"] == t["max_score"] and t["feedback"] == "passed" for t in results["alice"]["tests"])
         assert all(t["score"] == 0 and t["feedback"] for t in results["carol"]["tests"]), results["carol"]
         visible, hidden = _test_code_lines(solution)
         for student in STUDENTS:
-            page = tmp_path / "grader" / "feedback" / student / case.ASSIGNMENT / f"{case.NOTEBOOK}.html"
+            page = root / "grader" / "feedback" / student / case.ASSIGNMENT / f"{case.NOTEBOOK}.html"
             text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
             assert all(line in text for line in visible), "the visible tests are shown"
             assert "had been changed in the hand-in" not in text, f"{student} changed no test cell"

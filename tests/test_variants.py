@@ -1,5 +1,7 @@
 """Every variant in grader/proving/cases: bugs lose points on their own function's test only, with the mistake named;
-correct alternatives keep every test passing. Run in-process (see tests/inprocess.py); the
+correct alternatives keep every test passing: each alone every unit test, and all of them, a
+few notebooks that hold one alternative of each function, every test (the end-to-end training
+runs too, once per notebook instead of once per alternative). Run in-process (see tests/inprocess.py); the
 end-to-end grading of a representative few is in test_grading.py."""
 
 import pytest
@@ -38,10 +40,36 @@ def test_bug_loses_points_on_its_own_test_only_and_is_named(case, variant):
 @pytest.mark.parametrize(
     "case, variant", [c for c in CASES if not c[1].is_bug],
     ids=[f"{c.ASSIGNMENT}:{v.target}:{v.description}" for c, v in CASES if not v.is_bug])
-def test_correct_alternative_passes_every_test(case, variant):
-    outcomes = run_cells(apply_variants(_solution(case), [variant]))
+def test_correct_alternative_passes_every_unit_test(case, variant):
+    outcomes = run_cells(apply_variants(_solution(case), [variant]), skip=case.END_TO_END)
     failed = {gid: o.message for gid, o in outcomes.items() if not o.passed}
     assert not failed, failed
+
+
+def _layers(case):
+    """The correct alternatives of ``case`` in as few notebooks as can hold them: the k-th
+    alternative of each function (or class) in the k-th notebook."""
+    by_name: dict[str, list] = {}
+    for variant in case.VARIANTS:
+        if not variant.is_bug:
+            by_name.setdefault(variant.target.split(".")[0], []).append(variant)
+    depth = max((len(group) for group in by_name.values()), default=0)
+    return [[group[k] for group in by_name.values() if k < len(group)] for k in range(depth)]
+
+
+LAYERS = [(case, layer) for case in all_cases() for layer in _layers(case)]
+
+
+@pytest.mark.parametrize("case, layer", LAYERS,
+                         ids=[f"{c.ASSIGNMENT}:{i}" for c in all_cases() for i, _ in enumerate(_layers(c))])
+def test_correct_alternatives_together_pass_every_test(case, layer):
+    """Every correct alternative also passes the end-to-end tests (the training runs that cost
+    most): together with the other functions' alternatives, each notebook a correct solution
+    written differently throughout; it passes every test, units included."""
+    outcomes = run_cells(apply_variants(_solution(case), layer))
+    failed = {gid: o.message for gid, o in outcomes.items() if not o.passed}
+    assert not failed, (f"with the alternatives {[v.description for v in layer]} "
+                        f"(one of them alone, test_correct_alternative_passes_every_unit_test): {failed}")
 
 
 @pytest.mark.parametrize("case", all_cases(), ids=lambda c: c.ASSIGNMENT)
