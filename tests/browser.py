@@ -45,6 +45,18 @@ LAB_SETTINGS = {
 }
 
 
+def unavailable() -> str | None:
+    """Why the browser tests cannot run on this machine, in one line (None: they can)."""
+    if not CHROMIUM.exists():
+        return f"browser tests: {CHROMIUM} not found (apt install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return ("browser tests: Playwright is not installed "
+                "(pip install -r requirements.txt -c constraints.txt)")
+    return None
+
+
 # --------------------------------------------------------------------------------------
 # The course copy and its server
 # --------------------------------------------------------------------------------------

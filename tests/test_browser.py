@@ -24,13 +24,11 @@ import pytest
 
 from tests.browser import (CHROMIUM, CHROMIUM_ARGS, CELLS, NOTEBOOK, ROOT, VIEWPORT, JupyterLab,
                            menu, notebook_content, open_notebook, plotting_cells, run_all_cells,
-                           screenshot, screenshot_notebook, screenshot_path)
+                           screenshot, screenshot_notebook, screenshot_path, unavailable)
 
-if not CHROMIUM.exists():
-    pytest.skip(f"browser tests: {CHROMIUM} not found (apt install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="browser tests: Playwright is not installed (pip install -r requirements.txt -c constraints.txt)")
+if unavailable():
+    pytest.skip(unavailable(), allow_module_level=True)
+from playwright import sync_api  # noqa: E402 -- only where it is installed
 
 # One JupyterLab and one browser for the whole module: under pytest-xdist, run with
 # `--dist loadgroup` so that all of them go to the same worker.

@@ -17,13 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, screenshot
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, screenshot, unavailable
 
-if not CHROMIUM.exists():
-    pytest.skip(f"browser tests: {CHROMIUM} not found (apt install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="browser tests: Playwright is not installed (pip install -r requirements.txt -c constraints.txt)")
+if unavailable():
+    pytest.skip(unavailable(), allow_module_level=True)
+from playwright import sync_api  # noqa: E402 -- only where it is installed
 
 # With the other browser tests on one xdist worker (`--dist loadgroup`): one browser at a time.
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("graded_course")]

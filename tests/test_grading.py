@@ -44,30 +44,42 @@ def _snapshot():
 
 
 def _representatives(case):
+    """Per assignment, two hand-ins: one with two bugs (in two functions, caught by different
+    tests: each must cost its own tests and nothing else) and one correct alternative."""
     bugs = [v for v in case.VARIANTS if v.is_bug]
     alternatives = [v for v in case.VARIANTS if not v.is_bug]
-    return [bugs[0], bugs[len(bugs) // 2], alternatives[0]]
+    first = bugs[0]
+    second = next(v for v in bugs[len(bugs) // 2:] + bugs[1:len(bugs) // 2]
+                  if v.target.split(".")[0] != first.target.split(".")[0] and not set(v.fails) & set(first.fails))
+    return [(first, second), (alternatives[0],)]
 
 
-@pytest.mark.parametrize("case, variant",
+@pytest.mark.parametrize("case, variants",
                          [(c, v) for c in CASES for v in _representatives(c)],
-                         ids=lambda x: getattr(x, "description", getattr(x, "ASSIGNMENT", "")))
-def test_representative_variants_graded_end_to_end(case, variant, tmp_path):
+                         ids=lambda x: getattr(x, "ASSIGNMENT", None) or " + ".join(v.description for v in x))
+def test_representative_variants_graded_end_to_end(case, variants, tmp_path):
     solution, release = _paths(case)
     nb = make_submission(nbformat.read(release, as_version=4),
-                         nbformat.read(solution, as_version=4), [variant])
+                         nbformat.read(solution, as_version=4), variants)
     path = tmp_path / f"{case.NOTEBOOK}.ipynb"
     nbformat.write(nb, path)
     result = score(path)
     tests = {t["grade_id"]: t for t in result["tests"]}
-    if not variant.is_bug:
+    bugs = [v for v in variants if v.is_bug]
+    if not bugs:
         assert result["score"] == result["max_score"], result
         return
-    for gid in variant.fails:
-        assert tests[gid]["score"] < tests[gid]["max_score"], tests[gid]
-        assert variant.hint.lower() in tests[gid]["feedback"].lower(), tests[gid]["feedback"]
-        # The feedback is the check's message: no traceback, no test code.
-        assert "Traceback" not in tests[gid]["feedback"] and "HIDDEN" not in tests[gid]["feedback"]
+    for variant in bugs:
+        for gid in variant.fails:
+            assert tests[gid]["score"] < tests[gid]["max_score"], tests[gid]
+            assert variant.hint.lower() in tests[gid]["feedback"].lower(), tests[gid]["feedback"]
+            # The feedback is the check's message: no traceback, no test code.
+            assert "Traceback" not in tests[gid]["feedback"] and "HIDDEN" not in tests[gid]["feedback"]
+    # One bug, one deduction: the other tests keep their points (the end-to-end ones aside,
+    # which any bug on their path may fail).
+    blamed = {gid for v in bugs for gid in v.fails} | set(case.END_TO_END)
+    lost = {gid: t["feedback"] for gid, t in tests.items() if gid not in blamed and t["score"] < t["max_score"]}
+    assert not lost, lost
 
 
 CRASH = Variant("accuracy", "def accuracy(y_pred, y):\n    import os\n    os._exit(1)\n",
