@@ -1,25 +1,24 @@
 """Benchmark: where the time of one graded notebook goes, per assignment (issue 25, step 1).
 
-For each assignment, the solution as a student hands it in is graded by the batch grader
-(``grader.batch``, one job, one BLAS/torch thread per kernel) in a scratch copy of the
-course: once alone, then as a class of three copies. What the class adds per notebook is what
-one more student costs (the marginal cost: a worker's grading, its kernel, the recording in the
-gradebook); what the single grading costs beyond it is paid once per batch (worker start and
-imports, the template gradebook, nbgrader's generate step, the data copy). The notebook's own
-time is split with nbclient's per-cell timings (``metadata.execution`` of the autograded copy):
+For each assignment, the solution as a student hands it in is graded as the batch grader
+(``grader.batch``) grades each hand-in of a class, one BLAS/torch thread per kernel:
 
-- the set-up: the code cells before the first answer (imports of NumPy, torch and the course's
-  utils; data loading);
-- the other cells that are not tests (answers, demonstrations that grading runs);
-- the test cells, each by grade id;
-- the overhead: the marginal wall seconds outside those cells (nbgrader's convert steps, kernel
-  start, the guard, shutdown); a bare kernel's start and shutdown is printed beside it.
+- per notebook, what one more student costs: a warm worker's ``grade`` of the hand-in (scratch
+  course, nbgrader's convert steps, a fresh kernel with the guard, the cells, shutdown; the CPU
+  of the worker and of its kernel), then the coordinator's recording of it in the course's
+  gradebook; the mean of three;
+- per batch, what a class pays once: a whole batch of one hand-in (worker start and imports,
+  the template gradebook, nbgrader's generate step, the data copy) less one notebook's cost.
 
-CPU seconds are those of this process and every process it waited for (the worker and its
-kernels), so the recording in the gradebook counts too. The projection is for a class of 300
-students with four notebooks on 16 cores: mean marginal CPU seconds per notebook x 1,200 / 16
-(plus one batch's fixed cost per assignment). Targets: overhead <= 1.5 s per notebook, mean CPU
-<= 8 s per notebook (projection <= 10 minutes).
+The notebook's own time is split with nbclient's per-cell timings (``metadata.execution`` of
+the autograded copy): the set-up (the code cells before the first answer: imports of NumPy,
+torch and the course's utils, data loading); the other cells that are not tests (answers,
+demonstrations that grading runs); the test cells, each by grade id. The overhead is the rest of
+a notebook's wall seconds (a bare kernel's start and shutdown is printed beside it).
+
+The projection is for a class of 300 students with four notebooks on 16 cores: mean CPU seconds
+per notebook x 1,200 / 16, plus one batch's fixed cost per assignment. Targets: overhead <= 1.5 s
+per notebook, mean CPU <= 8 s per notebook (projection <= 10 minutes).
 
     python bench/grading_breakdown.py
     python bench/grading_breakdown.py --assignments 01_perceptron --tests
@@ -63,41 +62,76 @@ def _seconds(cell) -> float:
     return (parse(end) - parse(start)).total_seconds()
 
 
-def grade_class(case, copies: int) -> dict:
-    """Grade ``copies`` hand-ins of ``case``'s solution in one batch; seconds, and the first
-    autograded notebook."""
-    name = f"{case.NOTEBOOK}.ipynb"
+def _solution_class(root: Path, case) -> Path:
+    """A course copy in ``root`` whose one student handed in ``case``'s solution; the hand-in."""
+    make_class(root, 1, [case.ASSIGNMENT])   # its first hand-in is the solution
+    [folder] = (root / "grader" / "submitted").glob(f"*/{case.ASSIGNMENT}")
+    return folder
+
+
+def batch_of_one(case) -> float:
+    """Wall seconds of a whole batch that grades the solution alone."""
+    with tempfile.TemporaryDirectory(prefix="bench-breakdown-") as tmp:
+        _solution_class(Path(tmp), case)
+        wall = time.perf_counter()
+        [row] = batch.autograde(root=Path(tmp), jobs=1, threads=1, progress=False)
+        wall = time.perf_counter() - wall
+    if row.status != "graded" or row.points != row.max_points:
+        raise SystemExit(f"{case.ASSIGNMENT}: the solution was not graded in full: {row}")
+    return wall
+
+
+def per_notebook(case, repeats: int = 3) -> dict:
+    """Mean seconds of one more hand-in of ``case``'s solution: a warm worker's grading, then
+    its recording; and the mean seconds of its cells."""
     with tempfile.TemporaryDirectory(prefix="bench-breakdown-") as tmp:
         root = Path(tmp)
-        make_class(root, 1, [case.ASSIGNMENT])   # its first hand-in is the solution
-        submitted = root / "grader" / "submitted"
-        [first] = [p.name for p in submitted.iterdir()]
-        for copy in range(1, copies):
-            shutil.copytree(submitted / first, submitted / f"{first}-copy{copy}")
-        cpu, wall = _cpu(), time.perf_counter()
-        # One job, so that the class grades one notebook after another; one thread per kernel.
-        rows = batch.autograde(root=root, jobs=1, threads=1, progress=False)
-        cpu, wall = _cpu() - cpu, time.perf_counter() - wall
-        wrong = [r for r in rows if r.status != "graded" or r.points != r.max_points]
-        if wrong or len(rows) != copies:
-            raise SystemExit(f"{case.ASSIGNMENT}: the solution was not graded in full: {wrong or rows}")
-        executed = nbformat.read(submitted.parent / "autograded" / first / case.ASSIGNMENT / name, as_version=4)
-    return {"cpu": cpu, "wall": wall, "executed": executed}
-
-
-def breakdown(case, copies: int = 3) -> dict:
-    """The fixed (per batch) and marginal (per notebook) cost of grading ``case``'s solution."""
-    alone, together = grade_class(case, 1), grade_class(case, copies)
-    cpu = (together["cpu"] - alone["cpu"]) / (copies - 1)
-    wall = (together["wall"] - alone["wall"]) / (copies - 1)
-    code = [c for c in alone["executed"].cells if c.cell_type == "code"]
-    first_answer = next((i for i, c in enumerate(code) if is_solution(c)), len(code))
-    setup = sum(_seconds(c) for c in code[:first_answer])
-    tests = {grade_id(c): _seconds(c) for c in code if is_test(c)}
-    others = sum(_seconds(c) for c in code[first_answer:] if not is_test(c))
+        hand_in = _solution_class(root, case)
+        # The task as batch.autograde makes it (its private steps: this measures them).
+        source = batch._read(root / "solutions" / case.ASSIGNMENT)
+        checks = {n: d for n, d in batch._read(course.ROOT / "utils").items() if "__pycache__" not in n}
+        task = batch.Task(case.ASSIGNMENT, hand_in.parent.name, source,
+                          batch._template_gradebook(root, case.ASSIGNMENT), batch._read(hand_in),
+                          1, checks, str(course.ROOT / "data"))
+        nbgrader = course.api(course.config(root))
+        course.run(nbgrader.generate_assignment(case.ASSIGNMENT), f"generate {case.ASSIGNMENT}")
+        staging = root / "staging"
+        recorder = course.api(batch._injecting_config(root, staging))
+        batch.grade(task)   # a worker that has graded before: its imports are done
+        totals = {"cpu": 0.0, "wall": 0.0, "record": 0.0}
+        executed = []
+        for _ in range(repeats):
+            cpu, wall = _cpu(), time.perf_counter()
+            outcome = batch.grade(task)
+            recorded = _cpu()
+            status = batch._record(recorder, staging, outcome)
+            totals["record"] += (_cpu() - recorded) / repeats
+            totals["cpu"] += (_cpu() - cpu) / repeats
+            totals["wall"] += (time.perf_counter() - wall) / repeats
+            if outcome.problem or status != "graded":
+                raise SystemExit(f"{case.ASSIGNMENT}: the solution was not graded: {outcome.problem or status}")
+            [data] = outcome.autograded.values()
+            executed.append(nbformat.reads(data.decode(), as_version=4))
+    setup = others = 0.0
+    tests: dict[str, float] = {}
+    for nb in executed:
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        first_answer = next((i for i, c in enumerate(code) if is_solution(c)), len(code))
+        setup += sum(_seconds(c) for c in code[:first_answer]) / repeats
+        others += sum(_seconds(c) for c in code[first_answer:] if not is_test(c)) / repeats
+        for c in code:
+            if is_test(c):
+                tests[grade_id(c)] = tests.get(grade_id(c), 0.0) + _seconds(c) / repeats
     cells = setup + others + sum(tests.values())
-    return {"assignment": case.ASSIGNMENT, "cpu": cpu, "wall": wall, "setup": setup, "others": others,
-            "tests": tests, "overhead": wall - cells, "fixed": alone["wall"] - wall}
+    return {"assignment": case.ASSIGNMENT, **totals, "setup": setup, "others": others,
+            "tests": tests, "overhead": totals["wall"] - cells}
+
+
+def breakdown(case) -> dict:
+    """``per_notebook``, and what a batch pays once beyond it."""
+    result = per_notebook(case)
+    result["fixed"] = batch_of_one(case) - result["wall"]
+    return result
 
 
 def main(argv=None) -> int:
@@ -106,16 +140,16 @@ def main(argv=None) -> int:
     parser.add_argument("--tests", action="store_true", help="also print each test cell's seconds")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", module="nbgrader")  # its own SQLAlchemy use warns on every grading
-    print("per graded notebook in a class (what one more hand-in of the solution adds; one job, "
-          "one thread per kernel)")
+    print("per graded notebook in a class (one more hand-in of the solution: a warm worker grades it, "
+          "the coordinator records it; one thread per kernel)")
     print(f"  {'assignment':18} {'CPU s':>6} {'wall s':>6} {'set-up':>7} {'cells':>6} {'tests':>6} "
-          f"{'overhead':>8}   {'per batch':>9}")
+          f"{'overhead':>8} {'record':>7}   {'per batch':>9}")
     results = []
     for case in [c for c in all_cases() if c.ASSIGNMENT in args.assignments]:
         r = breakdown(case)
         results.append(r)
         print(f"  {r['assignment']:18} {r['cpu']:6.1f} {r['wall']:6.1f} {r['setup']:7.1f} {r['others']:6.1f} "
-              f"{sum(r['tests'].values()):6.1f} {r['overhead']:8.1f}   {r['fixed']:8.1f}s")
+              f"{sum(r['tests'].values()):6.1f} {r['overhead']:8.1f} {r['record']:7.1f}   {r['fixed']:8.1f}s")
         if args.tests:
             for gid, seconds in sorted(r["tests"].items(), key=lambda item: -item[1]):
                 print(f"      {gid:36} {seconds:6.2f} s")
