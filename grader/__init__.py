@@ -20,3 +20,12 @@ Subpackages, by concern:
 - ``grader.proving``       proving the tests: variants, their cases, mutants and mutation
                            operators, the in-process runner, the corpus runner.
 """
+
+import sys
+
+# jsonschema checks the "iri" format with rfc3987-syntax wherever that is installed (JupyterLab's
+# jupyter-events asks for it), and that package builds its grammar when imported: 1.6 s of every
+# grader process (each `grader score`, each batch worker), more than nbgrader's own imports. No
+# schema the grader validates (nbformat's, nbgrader's) uses that format, so jsonschema goes
+# without it here, as where the package is not installed.
+sys.modules.setdefault("rfc3987_syntax", None)
