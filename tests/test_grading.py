@@ -18,7 +18,6 @@ import pytest
 from grader import batch, cli, course, pipeline
 from grader.proving.cases import all_cases
 from grader.examples import STUDENTS
-from grader.score import score
 from grader import score as scoring
 from grader.proving.variants import Variant, make_submission
 
@@ -63,7 +62,7 @@ def test_representative_variants_graded_end_to_end(case, variants, tmp_path):
                          nbformat.read(solution, as_version=4), variants)
     path = tmp_path / f"{case.NOTEBOOK}.ipynb"
     nbformat.write(nb, path)
-    result = score(path)
+    result = scoring.score(path)
     tests = {t["grade_id"]: t for t in result["tests"]}
     bugs = [v for v in variants if v.is_bug]
     if not bugs:
@@ -104,7 +103,7 @@ def test_a_crash_a_hang_or_a_cheat_costs_only_the_tests_it_breaks(variant, tmp_p
     nb = make_submission(nbformat.read(release, as_version=4),
                          nbformat.read(solution, as_version=4), [variant])
     nbformat.write(nb, tmp_path / "perceptron.ipynb")
-    result = score(tmp_path / "perceptron.ipynb")
+    result = scoring.score(tmp_path / "perceptron.ipynb")
     for test in result["tests"]:
         if test["grade_id"] in variant.fails:
             assert test["score"] == 0 and variant.hint in test["feedback"], test
@@ -119,7 +118,7 @@ def test_the_notebook_time_limit_keeps_the_points_earned_before_it(tmp_path, mon
     solution, release = _paths(case)
     nb = make_submission(nbformat.read(release, as_version=4), nbformat.read(solution, as_version=4), [HANG])
     nbformat.write(nb, tmp_path / "perceptron.ipynb")
-    result = score(tmp_path / "perceptron.ipynb")
+    result = scoring.score(tmp_path / "perceptron.ipynb")
     order = [t["grade_id"] for t in result["tests"]]
     first_hung = order.index(HANG.fails[0])
     for test in result["tests"][:first_hung]:
@@ -144,7 +143,7 @@ def test_demo_cells_are_not_run_when_grading_but_a_test_cell_tagged_demo_is(tmp_
     for name, nb in (("plain", plain), ("tagged", tagged)):
         (tmp_path / name).mkdir()
         nbformat.write(nb, tmp_path / name / f"{case.NOTEBOOK}.ipynb")
-        results[name] = score(tmp_path / name / f"{case.NOTEBOOK}.ipynb")
+        results[name] = scoring.score(tmp_path / name / f"{case.NOTEBOOK}.ipynb")
     assert results["tagged"] == results["plain"], "the hanging demo cell was run, or the tagged test skipped"
     assert next(t for t in results["plain"]["tests"] if t["grade_id"] == bug.fails[0])["score"] == 0
 
@@ -156,7 +155,7 @@ def test_a_deleted_test_cell_is_listed_with_zero_points(tmp_path):
     victim = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
     nb.cells.remove(victim)
     nbformat.write(nb, tmp_path / f"{case.NOTEBOOK}.ipynb")
-    result = score(tmp_path / f"{case.NOTEBOOK}.ipynb")
+    result = scoring.score(tmp_path / f"{case.NOTEBOOK}.ipynb")
     tests = {t["grade_id"]: t for t in result["tests"]}
     gone = tests[victim.metadata["nbgrader"]["grade_id"]]
     assert gone["score"] == 0 and "missing" in gone["feedback"]
