@@ -27,7 +27,6 @@ per notebook, mean CPU <= 8 s per notebook (projection <= 10 minutes).
 from __future__ import annotations
 
 import argparse
-import shutil
 import resource
 import tempfile
 import time
@@ -89,10 +88,9 @@ def per_notebook(case, repeats: int = 3) -> dict:
         hand_in = _solution_class(root, case)
         # The task as batch.autograde makes it (its private steps: this measures them).
         source = batch._read(root / "solutions" / case.ASSIGNMENT)
-        checks = {n: d for n, d in batch._read(course.ROOT / "utils").items() if "__pycache__" not in n}
         task = batch.Task(case.ASSIGNMENT, hand_in.parent.name, source,
                           batch._template_gradebook(root, case.ASSIGNMENT), batch._read(hand_in),
-                          1, checks, str(course.ROOT / "data"))
+                          1, batch.course_checks(course.ROOT), str(course.ROOT / "data"))
         nbgrader = course.api(course.config(root))
         course.run(nbgrader.generate_assignment(case.ASSIGNMENT), f"generate {case.ASSIGNMENT}")
         staging = root / "staging"

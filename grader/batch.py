@@ -294,7 +294,7 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
     # the checks and data the kernels get, copied before any submission ran.
     checkout = sandbox.Checkout(root)
     code = root if (root / "utils").is_dir() else course.ROOT
-    checks = {name: data for name, data in _read(code / "utils").items() if "__pycache__" not in name}
+    checks = course_checks(code)
     pristine = Path(tempfile.mkdtemp(prefix="grader-course-"))
     data = None
     if not scheduler:   # a remote worker uses its own checkout's data (verified on every load)
@@ -330,6 +330,12 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
         _save_hashes(root, hashes)
     write_report(root, rows)
     return rows
+
+
+def course_checks(code: Path) -> dict[str, bytes]:
+    """The files of ``code``'s ``utils/`` (the checks the grading kernels import), by relative
+    path, without compiled caches."""
+    return {name: data for name, data in _read(code / "utils").items() if "__pycache__" not in name}
 
 
 def _template_gradebook(root: Path, assignment: str) -> bytes:

@@ -14,7 +14,6 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 
-
 @pytest.fixture(scope="session")
 def graded_course_copy():
     """A temporary copy of the course in which the instructor's steps ran with the course's own

@@ -58,11 +58,10 @@ def _layers(case):
     return [[group[k] for group in by_name.values() if k < len(group)] for k in range(depth)]
 
 
-LAYERS = [(case, layer) for case in all_cases() for layer in _layers(case)]
+LAYERS = {f"{case.ASSIGNMENT}:{k}": (case, layer) for case in all_cases() for k, layer in enumerate(_layers(case))}
 
 
-@pytest.mark.parametrize("case, layer", LAYERS,
-                         ids=[f"{c.ASSIGNMENT}:{i}" for c in all_cases() for i, _ in enumerate(_layers(c))])
+@pytest.mark.parametrize("case, layer", list(LAYERS.values()), ids=list(LAYERS))
 def test_correct_alternatives_together_pass_every_test(case, layer):
     """Every correct alternative also passes the end-to-end tests (the training runs that cost
     most): together with the other functions' alternatives, each notebook a correct solution
