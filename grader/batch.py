@@ -75,6 +75,8 @@ class Outcome:
     autograded: dict[str, bytes] = field(default_factory=dict)
     seconds: float = 0.0
     problem: str | None = None
+    started: float = 0.0              # wall clock (time.time()) around the grading: its kernel
+    finished: float = 0.0             # lived within, so it could change the course only then
 
 
 @dataclass
@@ -104,14 +106,14 @@ def thread_environment(threads: int) -> dict[str, str]:
 def grade(task: Task) -> Outcome:
     """Autograde ``task`` in a scratch course; never raises (a failure is the outcome's problem)."""
     start = time.perf_counter()
-    outcome = Outcome(task.assignment, task.student)
+    outcome = Outcome(task.assignment, task.student, started=time.time())
     if task.threads is not None:
         os.environ.update(thread_environment(task.threads))   # inherited by the grading kernel
     try:
         gradable, problems = _gradable_files(task)
         if not any(name.endswith(".ipynb") for name in gradable):
             outcome.problem = "; ".join(problems)
-            outcome.seconds = time.perf_counter() - start
+            outcome.seconds, outcome.finished = time.perf_counter() - start, time.time()
             return outcome
         with tempfile.TemporaryDirectory(prefix="grader-task-") as tmp:
             scratch = Path(tmp)
@@ -133,6 +135,7 @@ def grade(task: Task) -> Outcome:
     except Exception as exc:  # noqa: BLE001 -- the batch goes on; the report says what happened
         outcome.problem = f"{type(exc).__name__}: {exc}"
     outcome.seconds = time.perf_counter() - start
+    outcome.finished = time.time()
     return outcome
 
 
@@ -292,7 +295,7 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
     # What no submission may change: the course's files, put back as each outcome comes in
     # (this is the batch's course: edits made to it while the batch runs are undone too); and
     # the checks and data the kernels get, copied before any submission ran.
-    checkout = sandbox.Checkout(root)
+    watch = CourseWatch(root)
     code = root if (root / "utils").is_dir() else course.ROOT
     checks = course_checks(code)
     pristine = Path(tempfile.mkdtemp(prefix="grader-course-"))
@@ -309,12 +312,12 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
     try:
         bar = tqdm(total=len(tasks), desc=f"autograde ({jobs} jobs)", unit="notebook", disable=not progress)
         for task, outcome in executor.map_unordered(tasks):
-            changed = checkout.restore()
-            if changed:
-                outcome.problem = "; ".join(filter(None, [outcome.problem, f"{COURSE_CHANGED}: {', '.join(changed)}"]))
-            status = _record(recorder, staging, outcome)
-            if status != (outcome.problem or "graded") and checkout.restore():
-                status = _record(recorder, staging, outcome)   # a submission still running spoilt it
+            watch.restore()
+            flagged = watch.flag(outcome)
+            status = _record(recorder, staging, flagged)
+            if status != (flagged.problem or "graded") and watch.restore():
+                flagged = watch.flag(outcome)   # a submission still running spoilt the recording
+                status = _record(recorder, staging, flagged)
             if status == "graded":
                 hashes[f"{task.student}/{task.assignment}"] = keys[(task.assignment, task.student)]
             else:
@@ -324,12 +327,46 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
         bar.close()
     finally:
         executor.close()
-        checkout.restore()
+        watch.restore()
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(pristine, ignore_errors=True)
         _save_hashes(root, hashes)
     write_report(root, rows)
     return rows
+
+
+class CourseWatch:
+    """The course's files, put back whenever :meth:`restore` is called, and who may have changed them.
+
+    A change that a restore finds was made after the previous restore began and before this
+    one ended, by a kernel alive then. :meth:`flag` names it on every hand-in whose grading
+    overlaps that window: the one that wrote is always among them (never only the hand-in that
+    happened to finish next), a neighbour graded at the same moment may be too. A flag is for
+    review; it changes no points.
+    """
+
+    def __init__(self, root: Path):
+        self.checkout = sandbox.Checkout(root)
+        self.since = time.time()
+        self.changes: list[tuple[float, float, list[str]]] = []   # (from, to, files)
+
+    def restore(self) -> bool:
+        """Put back what changed; whether anything had."""
+        begun = time.time()
+        changed = self.checkout.restore()
+        if changed:
+            self.changes.append((self.since, time.time(), changed))
+        self.since = begun
+        return bool(changed)
+
+    def flag(self, outcome: Outcome) -> Outcome:
+        """``outcome`` with the changes made while it was graded added to its problem."""
+        files = sorted({f for begun, ended, changed in self.changes
+                        if begun <= outcome.finished and ended >= outcome.started for f in changed})
+        if not files:
+            return outcome
+        problem = "; ".join(filter(None, [outcome.problem, f"{COURSE_CHANGED}: {', '.join(files)}"]))
+        return dataclasses.replace(outcome, problem=problem)
 
 
 def course_checks(code: Path) -> dict[str, bytes]:

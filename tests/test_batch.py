@@ -4,6 +4,7 @@ cost nothing else."""
 
 import csv
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -11,6 +12,7 @@ import pytest
 
 from grader import batch, course
 from grader.examples import STUDENTS
+from grader.nbgrader_ext.preprocessors import COURSE_CHANGED
 from grader.score import score
 
 ROOT = course.ROOT
@@ -32,6 +34,27 @@ def test_task_key_changes_with_the_hand_in_and_the_source_only():
     for changed in (batch.Task("a", "s", {"n.ipynb": b"source!"}, b"db", {"n.ipynb": b"answer"}),
                     batch.Task("a", "s", {"n.ipynb": b"source"}, b"db", {"n.ipynb": b"answer!"})):
         assert batch._task_key(changed) != batch._task_key(task)
+
+
+def test_a_course_change_is_named_on_every_hand_in_graded_while_it_was_made(tmp_path):
+    checks = tmp_path / "utils" / "checks.py"
+    checks.parent.mkdir()
+    checks.write_text("honest")
+    watch = batch.CourseWatch(tmp_path)
+    start = watch.since
+    before = batch.Outcome("a", "before", started=start - 20, finished=start - 10)
+    first = batch.Outcome("a", "first", started=start, finished=time.time())   # comes in first
+    writer, beside = (batch.Outcome("a", name, started=start) for name in ("writer", "beside"))
+    assert not watch.restore()
+    checks.write_text("hacked")     # by the writer, still running, while the first is recorded
+    assert watch.restore() and checks.read_text() == "honest"
+    writer.finished = beside.finished = time.time()
+    for outcome in (writer, beside):    # who wrote is named (and whoever ran beside it)
+        assert watch.flag(outcome).problem == f"{COURSE_CHANGED}: utils/checks.py", outcome.student
+    later = batch.Outcome("a", "later", started=time.time() + 1, finished=time.time() + 2, problem="its own")
+    for outcome in (before, first, later):   # not running when it was written
+        assert watch.flag(outcome) is outcome, outcome.student
+    assert writer.problem is None, "flag() returns a flagged copy"
 
 
 def _course(tmp_path, students=STUDENTS):
