@@ -88,3 +88,19 @@ def test_in_process_runs_skip_demo_cells_as_autograde_does():
     assert run_cells(nb)["test_x"].passed
     everything = run_cells(nb, every_cell=True)
     assert not everything["demo"].passed, "a full run (the solution's own check) runs the demos too"
+
+
+def test_in_process_runs_start_from_the_set_up_cells_as_they_left_things(tmp_path):
+    """The set-up cells run once (they count their runs in a file); every later run gets its own
+    copy of what they made, and the random generators where they left them, as a fresh run would."""
+    from tests.inprocess import run_cells
+
+    runs = tmp_path / "runs"
+    nb = _nb((f"import numpy as np\nopen({str(runs)!r}, 'a').write('run ')\n"
+              "np.random.seed(0)\ndata = {'x': np.zeros(3)}", "setup", False),
+             ("data['x'] += 1\ndraw = np.random.rand()", "answer", True),
+             ("assert data['x'].tolist() == [1, 1, 1]\nassert draw == np.random.RandomState(0).rand()", "test", False))
+    nb.cells[2].metadata["nbgrader"]["grade"] = True
+    for _ in range(3):
+        assert run_cells(nb)["test"].passed
+    assert runs.read_text() == "run "

@@ -9,6 +9,12 @@ Used by the test suite (``tests/inprocess.py`` re-exports it) and by ``grader mu
 
 from __future__ import annotations
 
+import copy
+import os
+import random
+import sys
+import types
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +22,7 @@ import nbformat
 
 from grader.course import ROOT
 from grader.nbgrader_ext import guard
-from grader.cells import grade_id, is_demo, is_test, last_graded
+from grader.cells import grade_id, is_demo, is_solution, is_test, last_graded
 from grader.screen import set_up_imports
 
 
@@ -42,6 +48,10 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
     once the cells have run, so that a cheat cannot leak into the rest of this process.
     Test cells whose grade_id is in ``skip`` are not run (e.g. the end-to-end training tests,
     when only the unit tests' verdicts matter).
+
+    The set-up cells before the first answer (03's: load and standardise Fashion-MNIST, most
+    of a variant's run) run once per process for the same cells; a later run starts from a deep
+    copy of what they left, with the random generators as they left them (see :class:`_SetUp`).
     """
     if run_demos is None:
         run_demos = every_cell
@@ -55,10 +65,21 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
     outcomes: dict[str, Outcome] = {}
     last = last_graded(nb.cells)   # what comes after it cannot change a verdict (02's MNIST run)
     end = len(nb.cells) if every_cell or last is None else last + 1
+
+    def runs(cell) -> bool:
+        return cell.cell_type == "code" and not (is_demo(cell) and not run_demos) \
+            and not (is_test(cell) and grade_id(cell) in skip)
+
+    first = next((i for i, c in enumerate(nb.cells) if is_solution(c) or is_test(c)), end)
+    set_up = None if every_cell else _SetUp.key([c.source for c in nb.cells[:first] if runs(c)])
+    start = 0
+    if set_up in _SetUp.saved:
+        namespace, start = _SetUp.saved[set_up].restore(), first
     try:
         for index, cell in enumerate(nb.cells[:end]):
-            if cell.cell_type != "code" or (is_demo(cell) and not run_demos) \
-                    or (is_test(cell) and grade_id(cell) in skip):
+            if index == first and set_up is not None and start == 0:
+                _SetUp.save(set_up, namespace)
+            if index < start or not runs(cell):
                 continue
             if guarded and is_test(cell):
                 guard.restore(namespace)
@@ -68,6 +89,8 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
                 outcome = Outcome(True)
             except Exception as exc:  # noqa: BLE001 -- a failing cell is data here
                 outcome = Outcome(False, f"{type(exc).__name__}: {exc}")
+                if index < first:
+                    set_up = None   # a set-up cell that failed is not kept
             if is_test(cell) or every_cell:
                 outcomes[grade_id(cell)] = outcome
                 if grade_id(cell) == stop_after or (stop_at_failure and is_test(cell)
@@ -77,6 +100,70 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
         guard.restore()
         plt.close("all")
     return outcomes
+
+
+class _SetUp:
+    """What a notebook's set-up cells left: the namespace (deep-copied, modules shared) and the
+    random generators' states. Kept for the last few notebooks (03's holds 220 MB of images)."""
+
+    saved: OrderedDict = OrderedDict()
+    KEPT = 4
+
+    def __init__(self, namespace: dict):
+        values = {k: v for k, v in namespace.items() if k != "__builtins__"}
+        self.modules = {k: v for k, v in values.items() if isinstance(v, types.ModuleType)}
+        self.values = {k: v for k, v in values.items() if k not in self.modules}
+        self.values = self._copy()
+        self.generators = _generators()
+
+    def _copy(self) -> dict:
+        # A tensor that autograd made (03's demo `loss`) cannot be deep-copied: it is shared.
+        torch = sys.modules.get("torch")
+        made = {id(v): v for v in self.values.values()
+                if torch is not None and isinstance(v, torch.Tensor) and not v.is_leaf}
+        return copy.deepcopy(self.values, memo=made)
+
+    @staticmethod
+    def key(sources: list[str]) -> tuple:
+        # The same cells reading the same data on the same device from the same folder.
+        return (tuple(sources), os.getcwd(), os.environ.get("MLP_COURSE_DATA"), os.environ.get("MLP_COURSE_DEVICE"))
+
+    @classmethod
+    def save(cls, key: tuple, namespace: dict) -> None:
+        try:
+            cls.saved[key] = cls(namespace)
+        except Exception:  # noqa: BLE001 -- something that cannot be copied: run them each time
+            return
+        while len(cls.saved) > cls.KEPT:
+            cls.saved.popitem(last=False)
+
+    def restore(self) -> dict:
+        """A fresh namespace as the set-up cells left it; the generators as they left them."""
+        _generators(self.generators)
+        return {**self.modules, **self._copy()}
+
+
+def _generators(states: dict | None = None) -> dict:
+    """The states of Python's, NumPy's and torch's global random generators; set to ``states``
+    when given."""
+    numpy, torch = sys.modules.get("numpy"), sys.modules.get("torch")
+    if states is not None:
+        random.setstate(states["random"])
+        if "numpy" in states:
+            numpy.random.set_state(states["numpy"])
+        if "torch" in states:
+            torch.set_rng_state(states["torch"])
+        if "cuda" in states:
+            torch.cuda.set_rng_state_all(states["cuda"])
+        return states
+    states = {"random": random.getstate()}
+    if numpy is not None:
+        states["numpy"] = numpy.random.get_state()
+    if torch is not None:
+        states["torch"] = torch.get_rng_state()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
 
 
 def read(path: str | Path) -> nbformat.NotebookNode:
