@@ -64,12 +64,15 @@ class Hostile:
 
 def _accuracy(body: str, first_call_only: bool = False) -> str:
     """A ``def accuracy`` running ``body``; with ``first_call_only``, only on its first call
-    (the test's), so that the notebook's later demonstrations cost no second time limit."""
+    (the test's), so that the notebook's later demonstrations cost no second time limit. The
+    call is marked in a file of the kernel's working folder: the fresh kernel that replaces a
+    stuck one replays the answer cells, and a mark kept in the function would start again."""
     lines = body.strip().splitlines()
     if first_call_only:
-        lines = ["accuracy.calls = getattr(accuracy, 'calls', 0) + 1",
-                 "if accuracy.calls > 1:",
-                 "    return float(np.mean(np.asarray(y_pred) == np.asarray(y)))"] + lines
+        lines = ["import pathlib",
+                 "if pathlib.Path('accuracy_was_called').exists():",
+                 "    return float(np.mean(np.asarray(y_pred) == np.asarray(y)))",
+                 "pathlib.Path('accuracy_was_called').touch()"] + lines
     return "def accuracy(y_pred, y):\n" + "".join(f"    {line}\n" for line in lines)
 
 
