@@ -3,7 +3,7 @@ student's Validate button runs too, skips the cells tagged ``demo`` and uses the
 limits, both with the course's ``nbgrader_config.py`` and with nothing but README's snippet for a
 JupyterHub's students' servers (their own ``~/.jupyter/nbgrader_config.py``, outside the course).
 
-Each solution passes, each release (nothing answered) and a one-bug hand-in fail, a demo cell
+Each solution passes, a release (nothing answered) and a one-bug hand-in fail, a demo cell
 that would break the tests is not run, and each validation costs well under a minute of CPU
 (the validation and its kernels together, so that other work on the machine does not count).
 """
@@ -117,8 +117,14 @@ def test_each_solution_passes_validation_in_well_under_a_minute(notebook, config
     assert cpu < CPU_SECONDS, f"validating {notebook.name} took {cpu:.0f} s of CPU ({wall:.0f} s)"
 
 
-@pytest.mark.parametrize("notebook", RELEASES, ids=_name)
-def test_each_release_fails_validation(notebook, tmp_path):
+# Every release's tests fail on its blank answers (carol's hand-ins in test_grading score 0 on
+# each) with "not answered yet" (each release run in JupyterLab, test_browser.py): here the
+# validation's verdict on one release, and on every release only where the browser cannot run.
+RELEASES_VALIDATED = RELEASES if unavailable() is not None else RELEASES[:1]
+
+
+@pytest.mark.parametrize("notebook", RELEASES_VALIDATED, ids=_name)
+def test_a_release_fails_validation(notebook, tmp_path):
     output, wall, cpu = validate(notebook, "course", tmp_path)
     assert FAILED in output and "not answered yet" in output, output[-3000:]
     assert cpu < CPU_SECONDS, f"validating {notebook.name} took {cpu:.0f} s of CPU ({wall:.0f} s)"

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer, Unicode, default
 
 from grader import course
 from grader.cells import grade_id, is_demo, last_graded
@@ -150,6 +150,13 @@ class RobustExecute(Execute):
     def __init__(self, **kwargs):
         kwargs.setdefault("kernel_manager_class", OwnedKernelManager)
         super().__init__(**kwargs)
+
+    @default("shutdown_kernel")
+    def _immediate_shutdown(self):
+        # A kernel that is stuck (or whose notebook is done) is killed, not asked to stop: a
+        # graceful shutdown waits up to 5 s for a kernel busy in native code to answer, and
+        # runs atexit hooks that the notebook set. Its outputs are all in by then.
+        return "immediate"
 
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = (time.monotonic() + self.notebook_timeout) if self.notebook_timeout else None
