@@ -101,11 +101,11 @@ def test_the_hub_snippet_sets_the_course_s_limits_and_validation(monkeypatch, tm
 
 # Every notebook with the course's configuration; under README's hub snippet (which the test
 # above shows sets the same preprocessors and limits), the notebook that loads the most from
-# outside itself (04: MNIST, checkpoints), copied outside the course. The one-bug and demo
-# checks below run under both. 04 with the course's configuration is validated by the Validate
-# button in test_browser.py (the same validation, through the server); here only where the
-# browser tests cannot run.
-VALIDATIONS = [("course", notebook) for notebook in SOLUTIONS[:-1]] + [("hub", SOLUTIONS[-1])]
+# outside itself (04: MNIST, checkpoints), copied outside the course. 01's solution passes under
+# both in test_a_demo_cell_is_not_run below (with a demo cell added). 04 with the course's
+# configuration is validated by the Validate button in test_browser.py (the same validation,
+# through the server); here only where the browser tests cannot run.
+VALIDATIONS = [("course", notebook) for notebook in SOLUTIONS[1:-1]] + [("hub", SOLUTIONS[-1])]
 if unavailable() is not None:
     VALIDATIONS.append(("course", SOLUTIONS[-1]))
 
