@@ -11,7 +11,7 @@ For each assignment, the solution as a student hands it in is graded as the batc
   the template gradebook, nbgrader's generate step, the data copy) less one notebook's cost.
 
 The notebook's own time is split with nbclient's per-cell timings (``metadata.execution`` of
-the autograded copy): the set-up (the code cells before the first answer: imports of NumPy,
+the autograded copy): the set-up (the code cells before the first answer or test: imports of NumPy,
 torch and the course's utils, data loading); the other cells that are not tests (answers,
 demonstrations that grading runs); the test cells, each by grade id. The overhead is the rest of
 a notebook's wall seconds (a bare kernel's start and shutdown is printed beside it).
@@ -37,7 +37,7 @@ from pathlib import Path
 import nbformat
 
 from grader import batch, course
-from grader.cells import grade_id, is_solution, is_test
+from grader.cells import first_graded, grade_id, is_test
 from grader.proving.cases import all_cases
 
 from autograde import kernel_start_seconds, make_class  # bench/autograde.py, beside this script
@@ -114,9 +114,10 @@ def per_notebook(case, repeats: int = 3) -> dict:
     tests: dict[str, float] = {}
     for nb in executed:
         code = [c for c in nb.cells if c.cell_type == "code"]
-        first_answer = next((i for i, c in enumerate(code) if is_solution(c)), len(code))
-        setup += sum(_seconds(c) for c in code[:first_answer]) / repeats
-        others += sum(_seconds(c) for c in code[first_answer:] if not is_test(c)) / repeats
+        set_up_end = first_graded(code)
+        set_up_end = len(code) if set_up_end is None else set_up_end
+        setup += sum(_seconds(c) for c in code[:set_up_end]) / repeats
+        others += sum(_seconds(c) for c in code[set_up_end:] if not is_test(c)) / repeats
         for c in code:
             if is_test(c):
                 tests[grade_id(c)] = tests.get(grade_id(c), 0.0) + _seconds(c) / repeats

@@ -24,10 +24,21 @@ def is_test(cell) -> bool:
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
+def _graded(cells) -> list[int]:
+    return [i for i, cell in enumerate(cells) if is_solution(cell) or is_test(cell)]
+
+
+def first_graded(cells) -> int | None:
+    """Index of the first answer or test cell in ``cells`` (None: there is none). The cells
+    before it are the notebook's set-up: no student writes in them."""
+    graded = _graded(cells)
+    return graded[0] if graded else None
+
+
 def last_graded(cells) -> int | None:
     """Index of the last answer or test cell in ``cells`` (None: there is none). The cells after
     it cannot change a grade: grading does not run them, nor do the in-process checks."""
-    graded = [i for i, cell in enumerate(cells) if is_solution(cell) or is_test(cell)]
+    graded = _graded(cells)
     return graded[-1] if graded else None
 
 

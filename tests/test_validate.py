@@ -105,8 +105,9 @@ def test_the_hub_snippet_sets_the_course_s_limits_and_validation(monkeypatch, tm
 # both in test_a_demo_cell_is_not_run below (with a demo cell added). 04 with the course's
 # configuration is validated by the Validate button in test_browser.py (the same validation,
 # through the server); here only where the browser tests cannot run.
+NO_BROWSER = unavailable() is not None
 VALIDATIONS = [("course", notebook) for notebook in SOLUTIONS[1:-1]] + [("hub", SOLUTIONS[-1])]
-if unavailable() is not None:
+if NO_BROWSER:
     VALIDATIONS.append(("course", SOLUTIONS[-1]))
 
 
@@ -120,7 +121,7 @@ def test_each_solution_passes_validation_in_well_under_a_minute(notebook, config
 # Every release's tests fail on its blank answers (carol's hand-ins in test_grading score 0 on
 # each) with "not answered yet" (each release run in JupyterLab, test_browser.py): here the
 # validation's verdict on one release, and on every release only where the browser cannot run.
-RELEASES_VALIDATED = RELEASES if unavailable() is not None else RELEASES[:1]
+RELEASES_VALIDATED = RELEASES if NO_BROWSER else RELEASES[:1]
 
 
 @pytest.mark.parametrize("notebook", RELEASES_VALIDATED, ids=_name)

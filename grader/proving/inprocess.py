@@ -22,7 +22,7 @@ import nbformat
 
 from grader.course import ROOT
 from grader.nbgrader_ext import guard
-from grader.cells import grade_id, is_demo, is_solution, is_test, last_graded
+from grader.cells import first_graded, grade_id, is_demo, is_test, last_graded
 from grader.screen import set_up_imports
 
 
@@ -70,11 +70,11 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
         return cell.cell_type == "code" and not (is_demo(cell) and not run_demos) \
             and not (is_test(cell) and grade_id(cell) in skip)
 
-    first = next((i for i, c in enumerate(nb.cells) if is_solution(c) or is_test(c)), end)
+    first = end if last is None else first_graded(nb.cells)
     set_up = None if every_cell else _SetUp.key([c.source for c in nb.cells[:first] if runs(c)])
     start = 0
     if set_up in _SetUp.saved:
-        namespace, start = _SetUp.saved[set_up].restore(), first
+        namespace, start = _SetUp.resume(set_up), first
     try:
         for index, cell in enumerate(nb.cells[:end]):
             if index == first and set_up is not None and start == 0:
@@ -104,7 +104,7 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
 
 class _SetUp:
     """What a notebook's set-up cells left: the namespace (deep-copied, modules shared) and the
-    random generators' states. Kept for the last few notebooks (03's holds 220 MB of images)."""
+    random generators' states. Kept for the last few notebooks used (03's holds 220 MB of images)."""
 
     saved: OrderedDict = OrderedDict()
     KEPT = 4
@@ -112,16 +112,8 @@ class _SetUp:
     def __init__(self, namespace: dict):
         values = {k: v for k, v in namespace.items() if k != "__builtins__"}
         self.modules = {k: v for k, v in values.items() if isinstance(v, types.ModuleType)}
-        self.values = {k: v for k, v in values.items() if k not in self.modules}
-        self.values = self._copy()
-        self.generators = _generators()
-
-    def _copy(self) -> dict:
-        # A tensor that autograd made (03's demo `loss`) cannot be deep-copied: it is shared.
-        torch = sys.modules.get("torch")
-        made = {id(v): v for v in self.values.values()
-                if torch is not None and isinstance(v, torch.Tensor) and not v.is_leaf}
-        return copy.deepcopy(self.values, memo=made)
+        self.values = _copy({k: v for k, v in values.items() if k not in self.modules})
+        self.generators = _generator_states()
 
     @staticmethod
     def key(sources: list[str]) -> tuple:
@@ -137,25 +129,27 @@ class _SetUp:
         while len(cls.saved) > cls.KEPT:
             cls.saved.popitem(last=False)
 
-    def restore(self) -> dict:
-        """A fresh namespace as the set-up cells left it; the generators as they left them."""
-        _generators(self.generators)
-        return {**self.modules, **self._copy()}
+    @classmethod
+    def resume(cls, key: tuple) -> dict:
+        """A fresh namespace as the set-up cells of ``key`` left it; the generators as they left them."""
+        cls.saved.move_to_end(key)
+        kept = cls.saved[key]
+        _set_generator_states(kept.generators)
+        return {**kept.modules, **_copy(kept.values)}
 
 
-def _generators(states: dict | None = None) -> dict:
-    """The states of Python's, NumPy's and torch's global random generators; set to ``states``
-    when given."""
+def _copy(values: dict) -> dict:
+    """A deep copy of ``values``; a tensor that autograd made (03's demo ``loss``) cannot be
+    deep-copied and is shared."""
+    torch = sys.modules.get("torch")
+    made = {id(v): v for v in values.values()
+            if torch is not None and isinstance(v, torch.Tensor) and not v.is_leaf}
+    return copy.deepcopy(values, memo=made)
+
+
+def _generator_states() -> dict:
+    """The states of Python's, NumPy's and torch's global random generators."""
     numpy, torch = sys.modules.get("numpy"), sys.modules.get("torch")
-    if states is not None:
-        random.setstate(states["random"])
-        if "numpy" in states:
-            numpy.random.set_state(states["numpy"])
-        if "torch" in states:
-            torch.set_rng_state(states["torch"])
-        if "cuda" in states:
-            torch.cuda.set_rng_state_all(states["cuda"])
-        return states
     states = {"random": random.getstate()}
     if numpy is not None:
         states["numpy"] = numpy.random.get_state()
@@ -164,6 +158,17 @@ def _generators(states: dict | None = None) -> dict:
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             states["cuda"] = torch.cuda.get_rng_state_all()
     return states
+
+
+def _set_generator_states(states: dict) -> None:
+    """Set the global random generators to ``states`` (from :func:`_generator_states`)."""
+    random.setstate(states["random"])
+    if "numpy" in states:
+        sys.modules["numpy"].random.set_state(states["numpy"])
+    if "torch" in states:
+        sys.modules["torch"].set_rng_state(states["torch"])
+    if "cuda" in states:
+        sys.modules["torch"].cuda.set_rng_state_all(states["cuda"])
 
 
 def read(path: str | Path) -> nbformat.NotebookNode:
