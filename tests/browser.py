@@ -193,11 +193,44 @@ NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on show
 CELLS = f"{NOTEBOOK} .jp-Notebook .jp-Cell"
 
 
+def load_lab(page, server: JupyterLab, timeout_ms: float = 180_000) -> None:
+    """JupyterLab in ``page``, started and restored, with no notebook open. Loading it is most
+    of what the browser spends on a notebook (about 11 CPU seconds, against about 2 for opening
+    one more notebook in it), so the tests load it once and open their notebooks in it."""
+    page.goto(server.lab_url())
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=timeout_ms)
+    page.evaluate("async () => { await window.jupyterapp.restored; return true; }")
+
+
 def open_notebook(page, server: JupyterLab, path: str, timeout_ms: float = 180_000) -> None:
-    """Open ``path`` in JupyterLab by its URL and wait until its kernel is idle."""
-    page.goto(server.lab_url(path))
+    """Open ``path`` (relative to the course) in the JupyterLab of ``page`` as File > Open does,
+    loading JupyterLab first if the page has none; wait until its kernel is idle."""
+    if not page.evaluate("() => window.jupyterapp !== undefined"):
+        load_lab(page, server, timeout_ms)
+    page.evaluate("async path => { await window.jupyterapp.commands.execute('docmanager:open', {path}); "
+                  "return true; }", path)
     page.locator(CELLS).first.wait_for(timeout=timeout_ms)
     wait_for_kernel_idle(page, timeout_ms)
+
+
+def close_everything(page, server: JupyterLab) -> None:
+    """Leave JupyterLab in ``page`` as it was after :func:`load_lab`: dialogs dismissed, every
+    tab closed without saving (the course copy keeps its files as they were), every kernel shut
+    down. A page in any other state is loaded afresh."""
+    try:
+        for _ in range(5):
+            if page.locator(".jp-Dialog").count() == 0:
+                break
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(200)
+        page.evaluate("() => { for (const w of Array.from(window.jupyterapp.shell.widgets('main'))) "
+                      "w.dispose(); return true; }")
+        clean = page.locator(".jp-Dialog").count() == 0
+    except Exception:  # noqa: BLE001 -- a page that cannot be tidied is replaced
+        clean = False
+    server.shut_down_kernels()
+    if not clean:
+        load_lab(page, server)
 
 
 def wait_for_kernel_idle(page, timeout_ms: float) -> None:

@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from tests.browser import (CHROMIUM, CHROMIUM_ARGS, CELLS, NOTEBOOK, ROOT, VIEWPORT, JupyterLab,
-                           menu, notebook_content, open_notebook, plotting_cells, run_all_cells,
-                           screenshot, screenshot_notebook, screenshot_path, unavailable)
+                           close_everything, load_lab, menu, notebook_content, open_notebook,
+                           plotting_cells, run_all_cells, screenshot, screenshot_notebook,
+                           screenshot_path, unavailable)
 
 if unavailable():
     pytest.skip(unavailable(), allow_module_level=True)
@@ -81,15 +82,26 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture
-def page(browser, lab):
-    """A fresh browser window; the kernels it started are shut down after the test."""
+@pytest.fixture(scope="module")
+def lab_page(browser, lab):
+    """One browser window with JupyterLab loaded, for the module's tests (see ``page``)."""
     context = browser.new_context(viewport=VIEWPORT)
     try:
-        yield context.new_page()
+        page = context.new_page()
+        load_lab(page, lab)
+        yield page
     finally:
         context.close()
-        lab.shut_down_kernels()
+
+
+@pytest.fixture
+def page(lab_page, lab):
+    """The window with JupyterLab, as loaded: no tab, dialog or kernel of an earlier test. After
+    the test its tabs close unsaved and its kernels shut down."""
+    try:
+        yield lab_page
+    finally:
+        close_everything(lab_page, lab)
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +164,6 @@ def test_a_solution_notebook_runs_without_errors_and_shows_every_figure(lab, pag
 
 
 def test_formgrader_lists_the_course_assignments(graded, lab, page):
-    page.goto(lab.lab_url())
     menu(page, "Nbgrader", "Formgrader")
     formgrader = page.frame_locator(".jp-MainAreaWidget iframe")
     names = formgrader.locator("table tbody tr td:first-child")
