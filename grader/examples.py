@@ -4,7 +4,9 @@ Three students hand in every assignment:
 
 - ``alice``: the solutions (full marks);
 - ``bob``: the solutions, except for the first bug listed in ``grader/proving/cases`` for each of the
-  first two functions that have bugs (partial marks, with feedback naming both mistakes);
+  first two functions that have bugs (partial marks, with feedback naming both mistakes), and
+  a third function written another, correct way (its tests keep their points): one bug, one
+  deduction, shown end to end on the class every test run grades;
 - ``carol``: the release as handed out, nothing answered (0 points).
 
 Each hand-in looks like a student's notebook (``variants.make_submission``): the release with
@@ -35,6 +37,14 @@ def bobs_bugs(variants) -> list:
     return list(chosen.values())
 
 
+def bobs_variants(variants) -> list:
+    """bob's two bugs (``bobs_bugs``) and the first correct alternative of a function without one."""
+    bugs = bobs_bugs(variants)
+    buggy = {v.target.split(".")[0] for v in bugs}
+    alternative = next((v for v in variants if not v.is_bug and v.target.split(".")[0] not in buggy), None)
+    return bugs + ([alternative] if alternative else [])
+
+
 def example_submissions(root: Path = course.ROOT) -> dict[Path, nbformat.NotebookNode]:
     """``{path under root: notebook}`` for the whole example class."""
     out = {}
@@ -45,7 +55,7 @@ def example_submissions(root: Path = course.ROOT) -> dict[Path, nbformat.Noteboo
         every_answer = [grade_id(c) for c in solution.cells if is_solution(c)]
         hand_ins = {
             "alice": make_submission(release, solution),
-            "bob": make_submission(release, solution, bobs_bugs(case.VARIANTS)),
+            "bob": make_submission(release, solution, bobs_variants(case.VARIANTS)),
             "carol": make_submission(release, solution, unanswered=every_answer),
         }
         for student, nb in hand_ins.items():

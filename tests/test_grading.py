@@ -1,5 +1,5 @@
 """End to end through nbgrader (a kernel per notebook): the promises of `grader score` and the
-batch pipeline, and a representative few variants per assignment graded for real."""
+batch pipeline, and bob's bugs and alternatives in the example class graded for real."""
 
 import copy
 import csv
@@ -17,7 +17,7 @@ import pytest
 
 from grader import batch, cli, course, pipeline
 from grader.proving.cases import all_cases
-from grader.examples import STUDENTS
+from grader.examples import STUDENTS, bobs_variants
 from grader import score as scoring
 from grader.proving.variants import Variant, make_submission
 
@@ -42,43 +42,34 @@ def _snapshot():
             for p in (ROOT / folder).rglob("*") if "__pycache__" not in p.parts}
 
 
-def _representatives(case):
-    """Per assignment, one hand-in with two bugs (in two functions, caught by different tests:
-    each must cost its own tests and nothing else) and a correct alternative of a third
-    function (its tests keep their points). Each alternative alone, and all of them together,
-    pass every test in process (test_variants.py); the solution passes every test in a real
-    kernel (alice, in the example class's grading)."""
+def _bobs_hand_in(case):
+    """bob's variants in the example class (grader/examples.py): two bugs, in two functions and
+    caught by different tests (each must cost its own tests and nothing else), and a correct
+    alternative of a third function (its tests keep their points). Each alternative alone, and
+    all of them together, pass every test in process (test_variants.py)."""
     def function(variant):
         return variant.target.split(".")[0]
 
-    def first(candidates, what):
-        found = next(iter(candidates), None)
-        if found is None:
-            raise LookupError(f"{case.ASSIGNMENT}: no {what} among its variants")
-        return found
-
-    bugs = [v for v in case.VARIANTS if v.is_bug]
-    one = bugs[0]
-    other = first((v for v in bugs[len(bugs) // 2:] + bugs[1:len(bugs) // 2]
-                   if function(v) != function(one) and not set(v.fails) & set(one.fails)),
-                  "second bug in another function, on other tests")
-    alternative = first((v for v in case.VARIANTS
-                         if not v.is_bug and function(v) not in {function(one), function(other)}),
-                        "correct alternative of a third function")
-    return one, other, alternative
+    chosen = bobs_variants(case.VARIANTS)
+    bugs = [v for v in chosen if v.is_bug]
+    alternatives = [v for v in chosen if not v.is_bug]
+    assert len(bugs) == 2 and function(bugs[0]) != function(bugs[1]) \
+        and not set(bugs[0].fails) & set(bugs[1].fails), f"{case.ASSIGNMENT}: bob's bugs {bugs}"
+    assert len(alternatives) == 1 and function(alternatives[0]) not in {function(v) for v in bugs}, \
+        f"{case.ASSIGNMENT}: bob has no correct alternative of a third function"
+    return bugs
 
 
-@pytest.mark.parametrize("case, variants", [(c, _representatives(c)) for c in CASES],
-                         ids=lambda x: getattr(x, "ASSIGNMENT", None) or " + ".join(v.description for v in x))
-def test_representative_variants_graded_end_to_end(case, variants, tmp_path):
-    solution, release = _paths(case)
-    nb = make_submission(nbformat.read(release, as_version=4),
-                         nbformat.read(solution, as_version=4), variants)
-    path = tmp_path / f"{case.NOTEBOOK}.ipynb"
-    nbformat.write(nb, path)
-    result = scoring.score(path)
+@pytest.mark.xdist_group("graded_course")   # the worker that grades the shared copy reads it
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.ASSIGNMENT)
+def test_bobs_bugs_cost_their_own_tests_and_his_alternative_none(case, graded_course_copy):
+    # bob's hand-ins graded with the example class, for real (tests/conftest.py).
+    root, _ = graded_course_copy
+    bugs = _bobs_hand_in(case)
+    solution, _ = _paths(case)
+    result = scoring.test_results(root / "grader" / "autograded" / "bob" / case.ASSIGNMENT / f"{case.NOTEBOOK}.ipynb",
+                                  solution, course.config(root).CourseDirectory.db_url, case.ASSIGNMENT, "bob")
     tests = {t["grade_id"]: t for t in result["tests"]}
-    bugs = [v for v in variants if v.is_bug]
     for variant in bugs:
         for gid in variant.fails:
             assert tests[gid]["score"] < tests[gid]["max_score"], tests[gid]
