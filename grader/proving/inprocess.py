@@ -38,7 +38,8 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
     """Execute ``nb``'s code cells; return ``{grade_id: Outcome}`` for its test cells
     (for all its code cells if ``every_cell``).
 
-    Stops after the last answer or test cell unless ``every_cell`` (as grading does), after the
+    Stops after the last test cell that runs unless ``every_cell`` (grading stops after the last
+    answer or test cell: no later cell changes a verdict), after the
     test cell ``stop_after`` when given (later cells are often slow training runs that a variant
     of an early function does not need), and after the first
     failed test cell if ``stop_at_failure`` (enough to know that a variant loses points).
@@ -63,12 +64,16 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
     guard.install(set_up_imports(nb))
     namespace: dict = {"__name__": "__main__"}
     outcomes: dict[str, Outcome] = {}
-    last = last_graded(nb.cells)   # what comes after it cannot change a verdict (02's MNIST run)
-    end = len(nb.cells) if every_cell or last is None else last + 1
 
     def runs(cell) -> bool:
         return cell.cell_type == "code" and not (is_demo(cell) and not run_demos) \
             and not (is_test(cell) and grade_id(cell) in skip)
+
+    # What comes after the last test that runs cannot change a verdict (02's MNIST run; 01's
+    # plots when its end-to-end test is skipped).
+    last = last_graded(nb.cells)
+    tests_run = [i for i, c in enumerate(nb.cells) if is_test(c) and runs(c)]
+    end = len(nb.cells) if every_cell or last is None else (tests_run or [last])[-1] + 1
 
     first = end if last is None else first_graded(nb.cells)
     set_up = None if every_cell else _SetUp.key([c.source for c in nb.cells[:first] if runs(c)])
