@@ -65,8 +65,10 @@ LAYERS = {f"{case.ASSIGNMENT}:{k}": (case, layer) for case in all_cases() for k,
 def test_correct_alternatives_together_pass_every_test(case, layer):
     """Every correct alternative also passes the end-to-end tests (the training runs that cost
     most): together with the other functions' alternatives, each notebook a correct solution
-    written differently throughout; it passes every test, units included."""
-    outcomes = run_cells(apply_variants(_solution(case), layer))
+    written differently throughout; it passes every test, units included, and the notebook's
+    own cells before them (its demonstrations use the student's functions too) run without an
+    error."""
+    outcomes = run_cells(apply_variants(_solution(case), layer), report_every_cell=True)
     failed = {gid: o.message for gid, o in outcomes.items() if not o.passed}
     assert not failed, (f"with the alternatives {[v.description for v in layer]} "
                         f"(one of them alone, test_correct_alternative_passes_every_unit_test): {failed}")

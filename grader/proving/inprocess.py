@@ -34,9 +34,10 @@ class Outcome:
 
 def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
               run_demos: bool | None = None, stop_at_failure: bool = False,
-              guarded: bool = True, skip: tuple[str, ...] = ()) -> dict[str, Outcome]:
+              guarded: bool = True, skip: tuple[str, ...] = (),
+              report_every_cell: bool = False) -> dict[str, Outcome]:
     """Execute ``nb``'s code cells; return ``{grade_id: Outcome}`` for its test cells
-    (for all its code cells if ``every_cell``).
+    (for all the code cells it ran if ``every_cell`` or ``report_every_cell``).
 
     Stops after the last test cell that runs unless ``every_cell`` (grading stops after the last
     answer or test cell: no later cell changes a verdict), after the
@@ -96,7 +97,7 @@ def run_cells(nb, stop_after: str | None = None, every_cell: bool = False,
                 outcome = Outcome(False, f"{type(exc).__name__}: {exc}")
                 if index < first:
                     set_up = None   # a set-up cell that failed is not kept
-            if is_test(cell) or every_cell:
+            if is_test(cell) or every_cell or report_every_cell:
                 outcomes[grade_id(cell)] = outcome
                 if grade_id(cell) == stop_after or (stop_at_failure and is_test(cell)
                                                     and not outcome.passed):
