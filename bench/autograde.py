@@ -19,7 +19,6 @@ import argparse
 import shutil
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import nbformat
@@ -85,7 +84,6 @@ def main(argv=None) -> int:
     parser.add_argument("--assignments", nargs="*", default=course.assignments())
     args = parser.parse_args(argv)
     n = args.submissions
-    warnings.filterwarnings("ignore", module="nbgrader")  # its own SQLAlchemy use warns on every grading
 
     kernel = kernel_start_seconds()
     blank = grade_class(1, ["01_perceptron"], jobs=1) if "01_perceptron" in args.assignments else None

@@ -30,7 +30,6 @@ import argparse
 import resource
 import tempfile
 import time
-import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -138,7 +137,6 @@ def main(argv=None) -> int:
     parser.add_argument("--assignments", nargs="*", default=course.assignments())
     parser.add_argument("--tests", action="store_true", help="also print each test cell's seconds")
     args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore", module="nbgrader")  # its own SQLAlchemy use warns on every grading
     print("per graded notebook in a class (one more hand-in of the solution: a warm worker grades it, "
           "the coordinator records it; one thread per kernel)")
     print(f"  {'assignment':18} {'CPU s':>6} {'wall s':>6} {'set-up':>7} {'cells':>6} {'tests':>6} "

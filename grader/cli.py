@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
 
 from grader import course
 
 
 def main(argv: list[str] | None = None) -> int:
-    # nbgrader's own SQLAlchemy usage warns on every grading; it is not the user's business.
-    warnings.filterwarnings("ignore", module="nbgrader")
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,6 +80,11 @@ def api(cfg):
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
+    from sqlalchemy.exc import SAWarning
+
+    # nbgrader's own SQLAlchemy use warns on every grading ("not in session"): not the user's
+    # business. Here, because every process that grades (a batch's workers too) comes through.
+    warnings.filterwarnings("ignore", category=SAWarning)
 
     url = cfg.CourseDirectory.db_url
     if url.startswith("sqlite:///"):  # SQLite creates the file, not the folder it goes in
