@@ -6,8 +6,11 @@ each time from scratch in a copy of the course, and prints seconds per submissio
 speed-ups. Also measured: a kernel's start (and shutdown), and the fixed cost of one
 submission (the blank release notebook of 01: nbgrader's setup, a kernel, the imports).
 
-Targets (issue 13): 2 jobs >= 1.7x one job on 2 cores; Dask's overhead <= 10 % over local
-processes.
+Targets: 2 jobs 1.8x to 2.1x one job on 2 cores (issue 25; above 2x means one job alone was
+slowed); Dask's overhead <= 10 % over local processes (issue 13). The host's speed drifts over
+minutes, so each comparison is between runs made one after the other: the speed-up between the
+1-job run and the 2-job run after it; Dask's overhead between a Dask run and the 2-job run just
+before it, twice, the smaller of the two.
 
     python bench/autograde.py                                 # 20 submissions, every assignment
     python bench/autograde.py --submissions 8 --assignments 01_perceptron 02_numpy_mlp
@@ -27,7 +30,7 @@ from grader import batch, course
 from grader.proving.cases import all_cases
 from grader.proving.variants import make_submission
 
-TARGET_SPEEDUP, TARGET_DASK_OVERHEAD = 1.7, 0.10
+TARGET_SPEEDUP, TARGET_DASK_OVERHEAD = (1.8, 2.1), 0.10
 
 
 def make_class(root: Path, n: int, assignments: list[str]) -> int:
@@ -88,8 +91,13 @@ def main(argv=None) -> int:
     kernel = kernel_start_seconds()
     blank = grade_class(1, ["01_perceptron"], jobs=1) if "01_perceptron" in args.assignments else None
     one = grade_class(n, args.assignments, jobs=1)
-    two = grade_class(n, args.assignments, jobs=2)
-    dask = grade_class(n, args.assignments, jobs=2, use_dask=True)
+    pairs = []   # (2 jobs, then Dask), twice
+    for _ in range(2):
+        pairs.append((grade_class(n, args.assignments, jobs=2),
+                      grade_class(n, args.assignments, jobs=2, use_dask=True)))
+    two = pairs[0][0]
+    dask_overhead = min(d / t - 1 for t, d in pairs)
+    dask = min(pairs, key=lambda p: p[1] / p[0])[1]
 
     print(f"{n} submissions of {', '.join(args.assignments)} (solutions and bug variants)")
     print(f"  kernel start + shutdown:      {kernel:6.2f} s")
@@ -98,10 +106,11 @@ def main(argv=None) -> int:
               f"the tests; kernel start is {kernel / blank:.0%} of it)")
     print(f"  1 job:                 {one:7.1f} s   {one / n:5.2f} s per submission")
     print(f"  2 jobs:                {two:7.1f} s   {two / n:5.2f} s per submission   speed-up {one / two:.2f}x "
-          f"(target >= {TARGET_SPEEDUP}x)")
+          f"(target {TARGET_SPEEDUP[0]}x to {TARGET_SPEEDUP[1]}x)")
     print(f"  2 Dask workers (local): {dask:6.1f} s   {dask / n:5.2f} s per submission   overhead over 2 jobs "
-          f"{dask / two - 1:+.0%} (target <= {TARGET_DASK_OVERHEAD:.0%})")
-    ok = one / two >= TARGET_SPEEDUP and dask / two - 1 <= TARGET_DASK_OVERHEAD
+          f"{dask_overhead:+.0%} (target <= {TARGET_DASK_OVERHEAD:.0%}; against the 2-job run before it: "
+          f"{', '.join(f'{t:.1f} s then {d:.1f} s' for t, d in pairs)})")
+    ok = TARGET_SPEEDUP[0] <= one / two <= TARGET_SPEEDUP[1] and dask_overhead <= TARGET_DASK_OVERHEAD
     print(f"  targets: {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
 
