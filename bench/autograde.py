@@ -96,8 +96,8 @@ def main(argv=None) -> int:
         pairs.append((grade_class(n, args.assignments, jobs=2),
                       grade_class(n, args.assignments, jobs=2, use_dask=True)))
     two = pairs[0][0]
-    dask_overhead = min(d / t - 1 for t, d in pairs)
-    dask = min(pairs, key=lambda p: p[1] / p[0])[1]
+    two_before, dask = min(pairs, key=lambda pair: pair[1] / pair[0])
+    dask_overhead = dask / two_before - 1
 
     print(f"{n} submissions of {', '.join(args.assignments)} (solutions and bug variants)")
     print(f"  kernel start + shutdown:      {kernel:6.2f} s")

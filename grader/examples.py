@@ -40,8 +40,8 @@ def bobs_bugs(variants) -> list:
 def bobs_variants(variants) -> list:
     """bob's two bugs (``bobs_bugs``) and the first correct alternative of a function without one."""
     bugs = bobs_bugs(variants)
-    buggy = {v.target.split(".")[0] for v in bugs}
-    alternative = next((v for v in variants if not v.is_bug and v.target.split(".")[0] not in buggy), None)
+    buggy = {v.function for v in bugs}
+    alternative = next((v for v in variants if not v.is_bug and v.function not in buggy), None)
     return bugs + ([alternative] if alternative else [])
 
 

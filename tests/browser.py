@@ -155,10 +155,10 @@ class JupyterLab:
             body = answer.read()
         return json.loads(body) if body else None
 
-    def lab_url(self, path: str = "") -> str:
-        """JupyterLab opening ``path`` (relative to the course), logged in, with a fresh
-        workspace (``reset``: no tab of an earlier test comes back and starts its kernel again)."""
-        return f"{self.url}/lab{'/tree/' + path if path else ''}?reset&token={self.token}"
+    def lab_url(self) -> str:
+        """JupyterLab, logged in, with a fresh workspace (``reset``: no tab of an earlier test
+        comes back and starts its kernel again)."""
+        return f"{self.url}/lab?reset&token={self.token}"
 
     def shut_down_kernels(self) -> None:
         """End every notebook session and its kernel (training kernels hold memory)."""

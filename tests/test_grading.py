@@ -47,15 +47,12 @@ def _bobs_hand_in(case):
     caught by different tests (each must cost its own tests and nothing else), and a correct
     alternative of a third function (its tests keep their points). Each alternative alone, and
     all of them together, pass every test in process (test_variants.py)."""
-    def function(variant):
-        return variant.target.split(".")[0]
-
     chosen = bobs_variants(case.VARIANTS)
     bugs = [v for v in chosen if v.is_bug]
     alternatives = [v for v in chosen if not v.is_bug]
-    assert len(bugs) == 2 and function(bugs[0]) != function(bugs[1]) \
+    assert len(bugs) == 2 and bugs[0].function != bugs[1].function \
         and not set(bugs[0].fails) & set(bugs[1].fails), f"{case.ASSIGNMENT}: bob's bugs {bugs}"
-    assert len(alternatives) == 1 and function(alternatives[0]) not in {function(v) for v in bugs}, \
+    assert len(alternatives) == 1 and alternatives[0].function not in {v.function for v in bugs}, \
         f"{case.ASSIGNMENT}: bob has no correct alternative of a third function"
     return bugs
 

@@ -53,7 +53,7 @@ def _layers(case):
     by_name: dict[str, list] = {}
     for variant in case.VARIANTS:
         if not variant.is_bug:
-            by_name.setdefault(variant.target.split(".")[0], []).append(variant)
+            by_name.setdefault(variant.function, []).append(variant)
     depth = max((len(group) for group in by_name.values()), default=0)
     return [[group[k] for group in by_name.values() if k < len(group)] for k in range(depth)]
 

@@ -48,6 +48,11 @@ class Variant:
     def is_bug(self) -> bool:
         return bool(self.fails)
 
+    @property
+    def function(self) -> str:
+        """The top-level function or class it replaces (``"Perceptron"`` for ``"Perceptron.update"``)."""
+        return self.target.split(".")[0]
+
 
 def _find(tree: ast.Module, target: str) -> ast.stmt | None:
     scope: list[ast.stmt] = tree.body
