@@ -14,11 +14,12 @@ import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
-    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
-    OverwriteKernelspec, SaveAutoGrades)
+    AssignLatePenalties, ClearOutput, DeduplicateIds, GetGrades, IgnorePattern, OverwriteKernelspec,
+    SaveAutoGrades)
 
 from grader.nbgrader_ext.feedback import TEMPLATE as FEEDBACK_TEMPLATE, FeedbackExporter, FeedbackSummary
-from grader.nbgrader_ext.preprocessors import HideHiddenTests, LimitOutputSize, RestoreCells, RobustExecute
+from grader.nbgrader_ext.preprocessors import (
+    CheckCellMetadata, HideHiddenTests, LimitOutputSize, RestoreCells, RobustExecute)
 from grader.nbgrader_ext.validate import PREPROCESSORS as VALIDATE_PREPROCESSORS
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
@@ -59,7 +60,8 @@ c.Autograde.sanitize_preprocessors = [
 
 # A crash costs only what it breaks: nbgrader drops a whole notebook whose kernel dies, so
 # RobustExecute takes the place of nbgrader's Execute; LimitOutputSize extends nbgrader's
-# LimitOutput to long lines (the other steps are nbgrader's own).
+# LimitOutput to long lines. The course's CheckCellMetadata is nbgrader's, with the metadata's
+# schema compiled once (the other steps are nbgrader's own).
 c.Autograde.autograde_preprocessors = [
     RobustExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutputSize, SaveAutoGrades,
     AssignLatePenalties, CheckCellMetadata]

@@ -11,6 +11,8 @@
   Cells tagged ``demo`` (ungraded demonstrations: full training runs, experiments) are not
   run during grading: no test depends on them, and they would cost minutes per student.
 - :class:`HideHiddenTests` keeps hidden tests out of the feedback students get.
+- :class:`CheckCellMetadata` is nbgrader's check of every cell's nbgrader metadata, with the
+  metadata's JSON schema compiled once per process instead of once per cell.
 - :class:`InjectExecuted` takes the place of execution when a worker has already run the
   notebook (parallel autograde, ``grader.batch``): the course's own nbgrader then records
   that worker's outputs exactly as if it had run them itself.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import math
 import os
 import shutil
@@ -28,8 +31,13 @@ import time
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async, run_sync
+from jsonschema.exceptions import best_match
+from jsonschema.validators import validator_for
 from nbformat import NotebookNode
+from nbgrader import preprocessors as nbgrader_preprocessors
 from nbgrader import utils
+from nbgrader.nbgraderformat import MetadataValidator, ValidationError
+from nbgrader.nbgraderformat.common import BaseMetadataValidator
 from nbgrader.preprocessors import ClearHiddenTests, Execute, LimitOutput, OverwriteCells
 from pathlib import Path
 
@@ -450,6 +458,50 @@ class HideHiddenTests(ClearHiddenTests):
                 if output.output_type == "error":
                     output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
+
+
+class _SchemaCompiledOnce(BaseMetadataValidator):
+    """nbgrader's check of one cell's metadata against its JSON schema, with the schema's
+    validator made once: nbgrader calls ``jsonschema.validate``, which first checks the schema
+    itself against JSON Schema's meta-schema, for every cell (a third of a second of CPU for
+    each notebook graded: nbgrader checks it twice, and the batch's recording twice more)."""
+
+    def validate_cell(self, cell):
+        meta = cell.metadata.get("nbgrader")
+        if meta is None or meta.get("schema_version", 0) != self.schema_version:
+            return super().validate_cell(cell)   # nbgrader's own: its errors for other versions
+        error = best_match(self._schema_validator.iter_errors(meta))
+        if error is not None:
+            raise error   # what jsonschema.validate raises: nbgrader's ValidationError
+
+    @functools.cached_property
+    def _schema_validator(self):
+        validator = validator_for(self.schema)
+        validator.check_schema(self.schema)
+        return validator(self.schema)
+
+
+class _MetadataValidator(MetadataValidator, _SchemaCompiledOnce):
+    """nbgrader's metadata validator (its per-cell rules, unique grade ids), whose call of the
+    base class's schema check comes to :class:`_SchemaCompiledOnce` (method resolution order:
+    nbgrader's class, then this module's, then nbgrader's base)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _metadata_validator() -> _MetadataValidator:
+    return _MetadataValidator()   # holds nothing but the schemas, read from nbgrader's files
+
+
+class CheckCellMetadata(nbgrader_preprocessors.CheckCellMetadata):
+    """nbgrader's ``CheckCellMetadata`` (the same checks, the same errors), with the schema's
+    validator made once per process (:class:`_SchemaCompiledOnce`)."""
+
+    def preprocess(self, nb, resources):
+        try:
+            _metadata_validator().validate_nb(nb)
+        except ValidationError:
+            return super().preprocess(nb, resources)   # nbgrader's own: its log and its error
+        return nb, resources
 
 
 class InjectExecuted(NbGraderPreprocessor):

@@ -10,7 +10,8 @@ notebook "FAILS" validation. Grading skips those cells and has its own limits.
 :class:`~grader.nbgrader_ext.preprocessors.RobustExecute` in the place of ``Execute``: cells tagged
 ``demo`` are skipped (never a test or an answer cell), a cell is interrupted after
 ``Execute.timeout`` seconds and the notebook stops after ``RobustExecute.notebook_timeout``, and the
-kernel is set up as for grading. (A student's notebook holds only the visible tests: the hidden
+kernel is set up as for grading; the course's ``CheckCellMetadata`` (nbgrader's checks, its schema
+compiled once) takes the place of nbgrader's. (A student's notebook holds only the visible tests: the hidden
 ones run at grading.)
 
 nbgrader declares ``Validator.preprocessors`` without marking it configurable, unlike the lists
@@ -28,15 +29,18 @@ from __future__ import annotations
 
 import warnings
 
-from nbgrader.preprocessors import Execute
+from nbgrader import preprocessors as nbgrader_preprocessors
 from nbgrader.validator import Validator
 
-from grader.nbgrader_ext.preprocessors import RobustExecute
+from grader.nbgrader_ext.preprocessors import CheckCellMetadata, RobustExecute
 
 _VALIDATOR_PREPROCESSORS = Validator.class_traits()["preprocessors"]
 
-# nbgrader's list (CheckCellMetadata, ClearOutput, Execute), grading's execution in it.
-PREPROCESSORS = [RobustExecute if step is Execute else step for step in _VALIDATOR_PREPROCESSORS.default()]
+# nbgrader's list (CheckCellMetadata, ClearOutput, Execute), with grading's execution and its
+# metadata check (nbgrader's, the schema compiled once) in it.
+_COURSE_STEPS = {nbgrader_preprocessors.Execute: RobustExecute,
+                 nbgrader_preprocessors.CheckCellMetadata: CheckCellMetadata}
+PREPROCESSORS = [_COURSE_STEPS.get(step, step) for step in _VALIDATOR_PREPROCESSORS.default()]
 if RobustExecute not in PREPROCESSORS:
     # A later nbgrader that no longer runs its Execute. Say so, but do not raise: nbgrader would
     # then skip the whole nbgrader_config.py that imports this, grading settings included.
