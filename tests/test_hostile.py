@@ -129,18 +129,22 @@ def test_the_guard_puts_back_attributes_code_and_methods():
     from grader.nbgrader_ext import guard
 
     guard.install()
-    originals = (np.isclose, np.testing.assert_allclose.__code__, torch.allclose, math.isclose)
+    wrapped = np.printoptions.__wrapped__   # the function a decorator wraps (functools.wraps)
+    state = lambda: (np.isclose, np.testing.assert_allclose.__code__, torch.allclose, math.isclose,  # noqa: E731
+                     wrapped.__code__)
+    originals = state()
     try:
         np.isclose = torch.allclose = math.isclose = lambda *a, **k: True
-        np.testing.assert_allclose.__code__ = (lambda *a, **k: None).__code__
+        np.testing.assert_allclose.__code__ = wrapped.__code__ = (lambda *a, **k: None).__code__
         torch.Tensor.allclose = lambda *a, **k: True
         changed = guard.restore()
     finally:
         guard.restore()
-    assert (np.isclose, np.testing.assert_allclose.__code__, torch.allclose, math.isclose) == originals
+    assert state() == originals
     assert "allclose" not in vars(torch.Tensor)
     assert set(changed) >= {"numpy.isclose", "torch.allclose", "math.isclose",
-                            "numpy.testing._private.utils.assert_allclose.__code__", "torch.Tensor.allclose"}
+                            "numpy.testing._private.utils.assert_allclose.__code__", "torch.Tensor.allclose",
+                            f"{wrapped.__module__}.{wrapped.__qualname__}.__code__"}
     assert guard.restore() == []
 
 

@@ -128,7 +128,8 @@ class _Namespace:
         self.items = dict(self.dict)
         self.values = list(self.items.values())
         for value in self.values:
-            _index_functions(value)
+            if type(value) not in _NO_FUNCTION_INSIDE:
+                _index_functions(value)
 
     def unchanged(self, thorough: bool = False) -> bool:
         if not thorough:
@@ -191,17 +192,29 @@ class _Module:
         return sys.modules.get(self.namespace.label) is self.module and type(self.module) is self.cls
 
 
+# Built-in types that no code can give an attribute (a snapshot holds tens of thousands of their
+# objects: docstrings, constants, C functions): none of them is or wraps a Python function.
+_NO_FUNCTION_INSIDE = frozenset({type(None), bool, int, float, complex, str, bytes, tuple, list, dict,
+                                 set, frozenset, types.BuiltinFunctionType})
+
+
 def _index_functions(value) -> None:
     """Remember the functions the snapshot holds, and those they wrap (a decorator's ``__wrapped__``,
     NumPy's dispatcher's ``_implementation``): changing their code is then a change to put back."""
     if type(value) in (staticmethod, classmethod):
         value = value.__func__
     functions = [value.fget, value.fset] if type(value) is property else [value]
-    for attribute in ("__wrapped__", "_implementation"):
-        try:
-            functions.append(object.__getattribute__(functions[0], attribute))
-        except Exception:  # noqa: BLE001 -- most objects have neither
-            pass
+    if type(functions[0]) is types.FunctionType:
+        # Its type defines neither attribute: they can only be in its own __dict__ (a look there
+        # costs no exception; a snapshot holds some 20,000 functions once torch is imported).
+        own = functions[0].__dict__
+        functions += [own[name] for name in ("__wrapped__", "_implementation") if name in own]
+    else:
+        for attribute in ("__wrapped__", "_implementation"):
+            try:
+                functions.append(object.__getattribute__(functions[0], attribute))
+            except Exception:  # noqa: BLE001 -- most objects have neither
+                pass
     for function in functions:
         if type(function) is types.FunctionType:
             _state.functions.add(id(function))
