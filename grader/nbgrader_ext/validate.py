@@ -10,9 +10,9 @@ notebook "FAILS" validation. Grading skips those cells and has its own limits.
 :class:`~grader.nbgrader_ext.preprocessors.RobustExecute` in the place of ``Execute``: cells tagged
 ``demo`` are skipped (never a test or an answer cell), a cell is interrupted after
 ``Execute.timeout`` seconds and the notebook stops after ``RobustExecute.notebook_timeout``, and the
-kernel is set up as for grading; the course's ``CheckCellMetadata`` (nbgrader's checks, its schema
-compiled once) takes the place of nbgrader's. (A student's notebook holds only the visible tests: the hidden
-ones run at grading.)
+kernel is set up as for grading; the course's ``CheckCellMetadata`` (nbgrader's checks, its
+schema compiled once) takes the place of nbgrader's. (A student's notebook holds only the visible
+tests: the hidden ones run at grading.)
 
 nbgrader declares ``Validator.preprocessors`` without marking it configurable, unlike the lists
 of its converters (``Autograde.autograde_preprocessors``...); importing this module marks it, so
