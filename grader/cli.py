@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from grader import course
@@ -27,9 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--student")
         sub.add_argument("--assignment")
+        sub.add_argument("--jobs", type=int, default=None,
+                         help=f"submissions {'graded' if name == 'autograde' else 'done'} at once "
+                              "(default: the number of cores)")
         if name == "autograde":
-            sub.add_argument("--jobs", type=int, default=None,
-                             help="submissions graded at once (default: the number of cores)")
             sub.add_argument("--scheduler", help="a Dask scheduler's address, e.g. tcp://host:8786")
             sub.add_argument("--force", action="store_true",
                              help="grade again even the submissions unchanged since they were graded")
@@ -94,7 +96,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"insights: {insights.default_out().relative_to(course.ROOT) / 'index.html'}")
         return 1 if any(r.status not in ("graded", "unchanged") for r in rows) else 0
     elif args.command == "feedback":
-        failures = pipeline.feedback(student=args.student, assignment=args.assignment)
+        failures = pipeline.feedback(student=args.student, assignment=args.assignment,
+                                     jobs=args.jobs or os.cpu_count() or 1)
         for failure in failures:
             print(f"could not {args.command} {failure}", file=sys.stderr)
         return 1 if failures else 0

@@ -18,7 +18,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 def graded_course_copy():
     """A temporary copy of the course in which the instructor's steps ran with the course's own
     command line: release, the example class, autograde of every hand-in (which writes the
-    insights report) and everyone's feedback. ``(root, what autograde printed)``.
+    insights report) and everyone's feedback (two pages at a time). ``(root, what autograde printed)``.
 
     Made once per test run and shared by the tests that read a graded class (one xdist group,
     "graded_course", so one worker grades it): the browser tests and the pipeline's test."""
@@ -30,7 +30,7 @@ def graded_course_copy():
         run_grader(root, "release")
         run_grader(root, "examples")  # the copy's example class, as grader/examples.py makes it now
         printed = run_grader(root, "autograde")   # exits 1 when a hand-in could not be graded
-        run_grader(root, "feedback")              # exits 1 when a page could not be written
+        run_grader(root, "feedback", "--jobs", "2")   # 2 workers; exits 1 when a page could not be written
         yield root, printed
     finally:
         shutil.rmtree(folder, ignore_errors=True)
