@@ -130,8 +130,10 @@ def test_the_guard_puts_back_attributes_code_and_methods():
 
     guard.install()
     wrapped = np.printoptions.__wrapped__   # the function a decorator wraps (functools.wraps)
-    state = lambda: (np.isclose, np.testing.assert_allclose.__code__, torch.allclose, math.isclose,  # noqa: E731
-                     wrapped.__code__)
+
+    def state():
+        return (np.isclose, np.testing.assert_allclose.__code__, torch.allclose, math.isclose, wrapped.__code__)
+
     originals = state()
     try:
         np.isclose = torch.allclose = math.isclose = lambda *a, **k: True
