@@ -11,6 +11,7 @@ assignment (`python -m grader release`, or autograde) registers it in the gradeb
 """
 
 import os
+from pathlib import Path
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
@@ -21,6 +22,7 @@ from grader.nbgrader_ext.feedback import TEMPLATE as FEEDBACK_TEMPLATE, Feedback
 from grader.nbgrader_ext.preprocessors import (
     CheckCellMetadata, HideHiddenTests, LimitOutputSize, RestoreCells, RobustExecute)
 from grader.nbgrader_ext.validate import PREPROCESSORS as VALIDATE_PREPROCESSORS
+from grader import time_limits
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
 
@@ -40,6 +42,13 @@ c.Execute.timeout = int(os.environ.get("MLP_COURSE_CELL_TIMEOUT", 90))
 # ... and a whole notebook that runs longer than this stops there: the cells after the limit
 # fail without running, the points earned before it are kept.
 c.RobustExecute.notebook_timeout = int(os.environ.get("MLP_COURSE_NOTEBOOK_TIMEOUT", 600))
+# A test cell stops sooner than the cell limit: at 20 x its time on the course's solution + 30 s,
+# as measured at release (grader/time_limits.json, grader/time_limits.py), so that a function
+# that never returns costs about 30 s per test that calls it, not 90. A test changed since it was
+# measured, and every cell of a validation, gets the cell limit.
+c.RobustExecute.solution_seconds = time_limits.load(Path(__file__).parent)
+c.RobustExecute.time_limit_factor = float(os.environ.get("MLP_COURSE_TIME_LIMIT_FACTOR", 20))
+c.RobustExecute.time_limit_margin = float(os.environ.get("MLP_COURSE_TIME_LIMIT_MARGIN", 30))
 # Each grading kernel may use this much memory ("6G"; default a quarter of the machine, at least
 # 4 GiB; "0": no limit): over it, allocations fail with MemoryError and the other submissions
 # graded beside it are unaffected. See grader/THREATS.md for what else a kernel is kept from.

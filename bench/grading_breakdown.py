@@ -30,7 +30,6 @@ import argparse
 import resource
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -38,6 +37,7 @@ import nbformat
 from grader import batch, course
 from grader.cells import first_graded, grade_id, is_test
 from grader.proving.cases import all_cases
+from grader.score import cell_seconds
 
 from autograde import kernel_start_seconds, make_class  # bench/autograde.py, beside this script
 
@@ -48,16 +48,6 @@ CLASS, CORES = 300 * 4, 16
 def _cpu() -> float:
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-def _seconds(cell) -> float:
-    """The cell's run time as nbclient recorded it (0 when it did not run)."""
-    timing = cell.get("metadata", {}).get("execution", {})
-    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
-    if not (start and end):
-        return 0.0
-    parse = lambda stamp: datetime.fromisoformat(stamp.replace("Z", "+00:00"))  # noqa: E731
-    return (parse(end) - parse(start)).total_seconds()
 
 
 def _solution_class(root: Path, case) -> Path:
@@ -115,11 +105,11 @@ def per_notebook(case, repeats: int = 3) -> dict:
         code = [c for c in nb.cells if c.cell_type == "code"]
         set_up_end = first_graded(code)
         set_up_end = len(code) if set_up_end is None else set_up_end
-        setup += sum(_seconds(c) for c in code[:set_up_end]) / repeats
-        others += sum(_seconds(c) for c in code[set_up_end:] if not is_test(c)) / repeats
+        setup += sum(cell_seconds(c) for c in code[:set_up_end]) / repeats
+        others += sum(cell_seconds(c) for c in code[set_up_end:] if not is_test(c)) / repeats
         for c in code:
             if is_test(c):
-                tests[grade_id(c)] = tests.get(grade_id(c), 0.0) + _seconds(c) / repeats
+                tests[grade_id(c)] = tests.get(grade_id(c), 0.0) + cell_seconds(c) / repeats
     cells = setup + others + sum(tests.values())
     return {"assignment": case.ASSIGNMENT, **totals, "setup": setup, "others": others,
             "tests": tests, "overhead": totals["wall"] - cells}

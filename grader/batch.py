@@ -41,7 +41,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from grader import course
+from grader import course, time_limits
 from grader.nbgrader_ext import sandbox
 from grader.nbgrader_ext.preprocessors import COURSE_CHANGED
 from grader.screen import REVIEW, Flag, counts
@@ -64,6 +64,7 @@ class Task:
     threads: int | None = 1           # BLAS / torch threads of the grading kernel (None: the worker's own setting)
     checks: dict[str, bytes] = field(default_factory=dict)   # the course's utils/, as before the batch
     data: str | None = None           # a copy of data/ made before the batch (None: the worker's own)
+    seconds: dict = field(default_factory=dict)   # its tests' seconds on the solution (grader/time_limits.json)
 
 
 @dataclass
@@ -125,6 +126,7 @@ def grade(task: Task) -> Outcome:
                 _write(scratch / "course" / "utils", task.checks)
                 (scratch / "course" / "data").symlink_to(Path(task.data) if task.data else course.ROOT / "data")
                 cfg.RobustExecute.course_files = str(scratch / "course")
+            cfg.RobustExecute.solution_seconds = {task.assignment: task.seconds}   # the batch's, not the worker's
             nbgrader = course.api(cfg)
             result = nbgrader.autograde(task.assignment, STUDENT_SCRATCH)
             folder = scratch / "autograded" / STUDENT_SCRATCH / task.assignment
@@ -280,8 +282,10 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
     # Read once, before any submission runs: the flags compare each hand-in with these, and a
     # submission still running may be rewriting the course's copy.
     solutions = {a: _read(root / "solutions" / a) for a in sorted({a for a, _ in todo})}
+    measured = time_limits.load(root)
     for a, s in todo:
-        task = Task(a, s, solutions[a], b"", _read(root / "grader" / "submitted" / s / a), threads)
+        task = Task(a, s, solutions[a], b"", _read(root / "grader" / "submitted" / s / a), threads,
+                    seconds=measured.get(a, {}))
         keys[(a, s)] = _task_key(task)
         already = (root / "grader" / "autograded" / s / a).is_dir()
         if not force and already and hashes.get(f"{s}/{a}") == keys[(a, s)]:
@@ -416,8 +420,9 @@ def _task_key(task: Task) -> str:
     for files in (task.source, task.submission):
         for name, data in sorted(files.items()):
             digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
-    settings = {k: os.environ.get(k, "") for k in ("MLP_COURSE_CELL_TIMEOUT", "MLP_COURSE_NOTEBOOK_TIMEOUT")}
-    digest.update(json.dumps(settings, sort_keys=True).encode())
+    settings = {k: os.environ.get(k, "") for k in ("MLP_COURSE_CELL_TIMEOUT", "MLP_COURSE_NOTEBOOK_TIMEOUT",
+                                                   "MLP_COURSE_TIME_LIMIT_FACTOR", "MLP_COURSE_TIME_LIMIT_MARGIN")}
+    digest.update(json.dumps([settings, task.seconds], sort_keys=True).encode())
     return digest.hexdigest()
 
 

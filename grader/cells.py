@@ -7,6 +7,8 @@ sweeps, baselines) and that grading skips.
 
 from __future__ import annotations
 
+import hashlib
+
 DEMO_TAG = "demo"
 
 
@@ -45,3 +47,8 @@ def last_graded(cells) -> int | None:
 def is_demo(cell) -> bool:
     """Whether ``cell`` is tagged as an ungraded demonstration."""
     return cell.cell_type == "code" and DEMO_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def source_key(source: str) -> str:
+    """A short key of a cell's source (its SHA-256, 16 hex digits): equal keys, equal code."""
+    return hashlib.sha256(source.encode()).hexdigest()[:16]

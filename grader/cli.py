@@ -14,7 +14,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    commands.add_parser("release", help="regenerate notebooks/ from solutions/")
+    release = commands.add_parser(
+        "release", help="regenerate notebooks/ from solutions/, and measure the time limits of the tests "
+                        "that changed (grader/time_limits.json)")
+    release.add_argument("--calibrate", action="store_true",
+                         help="measure every assignment's time limits again (e.g. on a new grading machine)")
 
     score = commands.add_parser(
         "score", help="grade one notebook as autograde would, leaving the course untouched")
@@ -76,8 +80,13 @@ def _run(args: argparse.Namespace) -> int:
     from grader import pipeline
 
     if args.command == "release":
+        from grader import time_limits
+
         for path in pipeline.release():
             print(f"released {path.relative_to(course.ROOT)}")
+        for assignment in time_limits.calibrate(every=args.calibrate):
+            print(f"measured the time limits of {assignment}'s cells on its solution "
+                  f"({time_limits.FILE})")
     elif args.command == "score":
         from grader.score import format_text, score
 

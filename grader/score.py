@@ -7,8 +7,10 @@ submission, gradebook, autograded copy -- to a temporary folder that is removed 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -96,8 +98,9 @@ def _feedback(cell, score: float, max_score: float) -> str:
     errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
     if not errors:
         return "passed" if score >= max_score else ""
-    if any(error.ename == "CellTimeoutError" for error in errors):
-        return TIMEOUT_NOTE  # the KeyboardInterrupt beside it is the grader's own interrupt
+    timed_out = [error for error in errors if error.ename == "CellTimeoutError"]
+    if timed_out:   # the KeyboardInterrupt beside it is the grader's own interrupt
+        return ": ".join(filter(None, [TIMEOUT_NOTE, timed_out[0].get("evalue")]))
     messages = []
     for error in errors:
         if error.ename == "NotebookTimeoutError":
@@ -117,6 +120,20 @@ def score(path: str | Path, assignment: str | None = None) -> dict:
     Raises :class:`course.GradingError` when it cannot grade (no such file, not a
     notebook, unknown assignment); a submission that fails every test still returns.
     """
+    with autograded(path, assignment) as (executed, cfg):
+        assignment = executed.parent.name
+        source = course.ROOT / "solutions" / assignment / executed.name
+        return test_results(executed, source, cfg.CourseDirectory.db_url, assignment, course.STUDENT)
+
+
+@contextlib.contextmanager
+def autograded(path: str | Path, assignment: str | None = None, calibrated: bool = True, root: Path = course.ROOT):
+    """Autograde the notebook at ``path`` in a scratch course that grades ``root``'s assignments;
+    yield ``(the autograded notebook's path, the scratch course's configuration)``, which last
+    until the block ends.
+
+    ``calibrated=False``: every cell gets the flat cell timeout, none the limit calibrated on the
+    solution (``grader.time_limits`` measures the solution so)."""
     path = Path(path).resolve()
     if not path.is_file():
         raise course.GradingError(f"no such notebook: {path}")
@@ -124,11 +141,11 @@ def score(path: str | Path, assignment: str | None = None) -> dict:
         nbformat.read(path, as_version=4)
     except Exception as exc:  # any unreadable file is the same problem for the user
         raise course.GradingError(f"{path} is not a readable Jupyter notebook: {exc}") from None
-    assignment = assignment or course.assignment_of(path)
-    if assignment not in course.assignments():
+    assignment = assignment or course.assignment_of(path, root)
+    if assignment not in course.assignments(root):
         raise course.GradingError(f"unknown assignment {assignment!r}; "
-                                  f"the course has: {', '.join(course.assignments())}")
-    names = course.notebook_names(assignment)
+                                  f"the course has: {', '.join(course.assignments(root))}")
+    names = course.notebook_names(assignment, root)
     notebook = path.stem if path.stem in names else names[0] if len(names) == 1 else None
     if notebook is None:
         raise course.GradingError(
@@ -136,16 +153,26 @@ def score(path: str | Path, assignment: str | None = None) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="grader-score-") as tmp:
         scratch = Path(tmp)
-        cfg = course.scratch_config(scratch, course.ROOT / "solutions")
+        cfg = course.scratch_config(scratch, Path(root) / "solutions")
+        if not calibrated:
+            cfg.RobustExecute.solution_seconds = {}
         nbgrader = course.api(cfg)
         course.run(nbgrader.generate_assignment(assignment), f"generate {assignment}")
         submitted = scratch / "submitted" / course.STUDENT / assignment
         submitted.mkdir(parents=True)
         shutil.copyfile(path, submitted / f"{notebook}.ipynb")
         course.run(nbgrader.autograde(assignment, course.STUDENT), f"autograde {path.name}")
-        autograded = scratch / "autograded" / course.STUDENT / assignment / f"{notebook}.ipynb"
-        source = course.ROOT / "solutions" / assignment / f"{notebook}.ipynb"
-        return test_results(autograded, source, cfg.CourseDirectory.db_url, assignment, course.STUDENT)
+        yield scratch / "autograded" / course.STUDENT / assignment / f"{notebook}.ipynb", cfg
+
+
+def cell_seconds(cell) -> float:
+    """The seconds a cell of an executed notebook ran, as nbclient recorded them (0: it did not run)."""
+    timing = cell.get("metadata", {}).get("execution", {})
+    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+    if not (start and end):
+        return 0.0
+    parse = lambda stamp: datetime.fromisoformat(stamp.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(end) - parse(start)).total_seconds()
 
 
 def format_text(result: dict) -> str:

@@ -5,6 +5,7 @@ import copy
 import csv
 import html
 import json
+import math
 import os
 import re
 import shutil
@@ -15,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import batch, cli, course, pipeline
+from grader import batch, cli, course, pipeline, time_limits
 from grader.proving.cases import all_cases
 from grader.examples import STUDENTS, bobs_variants
 from grader import score as scoring
@@ -96,16 +97,24 @@ PATCH = Variant("step", "def step(z):\n    return z > 0\n\nimport utils.checks, 
 
 @pytest.mark.parametrize("variant", [CRASH, HANG, PATCH], ids=["crash", "hang", "patch"])
 def test_a_crash_a_hang_or_a_cheat_costs_only_the_tests_it_breaks(variant, tmp_path, monkeypatch):
-    monkeypatch.setenv("MLP_COURSE_CELL_TIMEOUT", "6")   # 01's honest cells take well under 1 s
+    # Each cell's limit calibrated on the solution (grader/time_limits.json), made short: 2 x its
+    # seconds + 4 s (01's honest cells take well under 1 s); the flat limit stays at 90 s.
+    monkeypatch.setenv("MLP_COURSE_TIME_LIMIT_FACTOR", "2")
+    monkeypatch.setenv("MLP_COURSE_TIME_LIMIT_MARGIN", "4")
     case = next(c for c in CASES if c.ASSIGNMENT == "01_perceptron")
     solution, release = _paths(case)
     nb = make_submission(nbformat.read(release, as_version=4),
                          nbformat.read(solution, as_version=4), [variant])
     nbformat.write(nb, tmp_path / "perceptron.ipynb")
     result = scoring.score(tmp_path / "perceptron.ipynb")
+    measured = {e["cell"]: e["seconds"] for e in time_limits.load()[case.ASSIGNMENT][case.NOTEBOOK].values()}
     for test in result["tests"]:
         if test["grade_id"] in variant.fails:
             assert test["score"] == 0 and variant.hint in test["feedback"], test
+            if variant is HANG:   # stopped at its own calibrated limit, not at the flat 90 s
+                limit = math.ceil(2 * measured[test["grade_id"]] + 4)
+                assert f"its time limit of {limit} s ran out (the course's solution runs this cell in" \
+                    in test["feedback"], test
         else:  # earlier tests, and later ones that need the state from before the crash
             assert test["score"] == test["max_score"], test
 

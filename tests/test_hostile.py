@@ -4,6 +4,7 @@ review; no hand-in changes another's grading or the course; one batch run over a
 the expected grades, twice."""
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import batch, course
+from grader import batch, course, time_limits
 from grader.nbgrader_ext import sandbox
 from grader.nbgrader_ext.preprocessors import COURSE_CHANGED
 from grader.proving.inprocess import run_cells
@@ -268,6 +269,8 @@ def _hostile_course(tmp_path, items):
     for folder in (f"solutions/{hostile.ASSIGNMENT}", f"notebooks/{hostile.ASSIGNMENT}", "utils", "data"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    (tmp_path / time_limits.FILE).parent.mkdir(parents=True)
+    shutil.copy(ROOT / time_limits.FILE, tmp_path / time_limits.FILE)
     release, solution = _notebooks()
     for item in items:
         name, data = hostile.make(item, release, solution, tmp_path)
@@ -293,7 +296,10 @@ def _gradebook(root):
 
 @pytest.fixture
 def quick_limits(monkeypatch):
-    """Short limits, so that a hang costs seconds (01's honest cells take well under one)."""
+    """Short limits, so that a hang costs seconds (01's honest cells take well under one): each
+    cell's calibrated limit 2 x its seconds on the solution + 4 s, 10 s for the others."""
+    monkeypatch.setenv("MLP_COURSE_TIME_LIMIT_FACTOR", "2")
+    monkeypatch.setenv("MLP_COURSE_TIME_LIMIT_MARGIN", "4")
     monkeypatch.setenv("MLP_COURSE_CELL_TIMEOUT", "10")
     monkeypatch.setenv("MLP_COURSE_NOTEBOOK_TIMEOUT", "120")
     monkeypatch.setenv("MLP_COURSE_KERNEL_MEMORY", "2G")
@@ -327,6 +333,11 @@ def test_the_whole_corpus_in_one_batch_twice(tmp_path, quick_limits):
     # Only a changed test cell says so, not one whose hidden tests the release left out.
     assert "restored it from the assignment" not in _printed(graded / "megabytes_of_output" / hostile.ASSIGNMENT / NOTEBOOK)
     assert "put back" in (graded / "patch_numpy" / hostile.ASSIGNMENT / NOTEBOOK).read_text()
+    # The endless loop stopped at its cell's calibrated limit, under the flat 10 s (the batch
+    # ships the measurements to its workers).
+    stopped = re.search(r"its time limit of (\d+) s ran out \(the course's solution runs this cell in",
+                        _printed_errors(graded / "endless_loop" / hostile.ASSIGNMENT / NOTEBOOK))
+    assert stopped and int(stopped[1]) < 10, "the endless loop was not stopped at its calibrated limit"
     report = _report(root)
     assert set(report) == {(i.name, hostile.ASSIGNMENT) for i in items}
     for name in ("patch_numpy", "silence_tracebacks", "rewrite_own_checks"):   # flagged, never penalised
@@ -352,6 +363,12 @@ def _printed(path):
     """Everything the cells of the notebook at ``path`` printed."""
     return "".join(o.get("text", "") for c in nbformat.read(path, as_version=4).cells
                    for o in c.get("outputs", []))
+
+
+def _printed_errors(path):
+    """The error messages of the notebook at ``path``'s cells."""
+    return "".join(o.get("evalue", "") for c in nbformat.read(path, as_version=4).cells
+                   for o in c.get("outputs", []) if o.get("output_type") == "error")
 
 
 def _max_points(root):

@@ -43,10 +43,10 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Integer, Unicode, default
+from traitlets import Bool, Dict, Float, Integer, Unicode, default
 
 from grader import course
-from grader.cells import grade_id, is_demo, last_graded
+from grader.cells import grade_id, is_demo, is_solution, last_graded, source_key
 from grader.screen import REVIEW, Flag, set_up_imports
 from grader.nbgrader_ext import sandbox
 
@@ -93,6 +93,8 @@ KERNEL_STUCK = ("the cell ran past its time limit and the kernel did not stop wh
                 "(a long computation inside NumPy or another native library); the cells after "
                 "it ran in a fresh kernel")
 HIDDEN_NOTE = "# (hidden tests ran here; their messages are in the output below)"
+TIMED_OUT = "its time limit of {seconds} s ran out"
+TIMED_OUT_MEASURED = " (the course's solution runs this cell in {solution:.2g} s)"
 KERNEL_DIED = ("the Python kernel died while running this cell (a call to os._exit or "
                "sys.exit from a thread, a crash in native code, or too much memory); the "
                "cells after it ran in a fresh kernel")
@@ -149,6 +151,15 @@ class RobustExecute(Execute):
         256, help="Processes a grading kernel may start beyond those its user already runs "
                   "(0: no limit). The kernel cannot be limited when it runs as root: see kernel_user."
     ).tag(config=True)
+    solution_seconds = Dict(
+        help="The seconds of the cells grading runs, answers excepted, on the course's solution, by a "
+             "key of the cell's source: {assignment: {notebook: {key: {'cell': label, 'seconds': s}}}} "
+             "(grader/time_limits.json, measured by `grader release`). A cell whose code was measured "
+             "stops after time_limit_factor x s + time_limit_margin seconds, never later than the cell "
+             "timeout; any other cell gets the cell timeout ({}: the cell timeout for every cell)."
+    ).tag(config=True)
+    time_limit_factor = Float(20.0, help="A calibrated limit's multiple of the solution's seconds.").tag(config=True)
+    time_limit_margin = Float(30.0, help="A calibrated limit's seconds beyond that multiple.").tag(config=True)
     kernel_user = Unicode(
         "nobody", help="When grading runs as root, the grading kernels run as this unprivileged "
                        "user: they cannot write the course or read the grader's scratch folders, "
@@ -168,6 +179,7 @@ class RobustExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._deadline = (time.monotonic() + self.notebook_timeout) if self.notebook_timeout else None
+        self.measured_for(resources)
         # Cells after the last answer or test cannot change a grade (02's MNIST run and its
         # comparison with scikit-learn took 12 of its 21 s of grading): they are not run.
         last = last_graded(nb.cells)
@@ -236,10 +248,40 @@ class RobustExecute(Execute):
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
-        if getattr(self, "_deadline", None) is None:
-            return timeout
-        left = max(1, math.ceil(self._deadline - time.monotonic()))
-        return left if timeout is None or timeout <= 0 else min(timeout, left)
+        calibrated = self.calibrated_limit(cell)
+        if calibrated is not None:
+            timeout = calibrated if timeout is None else min(timeout, calibrated)
+        if getattr(self, "_deadline", None) is not None:
+            left = max(1, math.ceil(self._deadline - time.monotonic()))
+            timeout = left if timeout is None else min(timeout, left)
+        self._cell_timeout = timeout
+        return timeout
+
+    def measured_for(self, resources) -> dict:
+        """Take the measured seconds of the notebook that ``resources`` name: autograde names its
+        assignment and notebook, validation does not (the cell timeout for every cell there)."""
+        names = (resources or {}).get("nbgrader", {})
+        self._measured = self.solution_seconds.get(names.get("assignment"), {}).get(names.get("notebook"), {})
+        return self._measured
+
+    def _timed_out(self, cell) -> str:
+        """What a cell stopped at its time limit says: the limit, and where it was calibrated,
+        the solution's own time (the scale of "far too slow")."""
+        text = TIMED_OUT.format(seconds=self._cell_timeout)
+        solution = self._measured_seconds(cell)
+        return text if solution is None else text + TIMED_OUT_MEASURED.format(solution=solution)
+
+    def _measured_seconds(self, cell) -> float | None:
+        """The cell's seconds on the solution (None: an answer, or code that was not measured)."""
+        if cell is None or cell.get("cell_type") != "code" or is_solution(cell):
+            return None   # an answer is the student's own code, whatever its source
+        measured = getattr(self, "_measured", {}).get(source_key(cell.source))
+        return None if measured is None else measured["seconds"]
+
+    def calibrated_limit(self, cell) -> int | None:
+        """The cell's limit from the solution's measured seconds (None: not measured)."""
+        seconds = self._measured_seconds(cell)
+        return None if seconds is None else math.ceil(self.time_limit_factor * seconds + self.time_limit_margin)
 
     def preprocess_cell(self, cell, resources, index):
         try:
@@ -282,6 +324,9 @@ class RobustExecute(Execute):
                 text = RESTORED_CELL.format(what=", ".join(restored_cell))
                 note = NotebookNode(output_type="stream", name="stdout", text=text + (note.text if note else ""))
             cell, resources = super().preprocess_cell(cell, resources, index)
+            for output in cell.get("outputs", []):   # nbgrader's timeout error says nothing of the limit
+                if output.get("ename") == "CellTimeoutError" and not output.get("evalue"):
+                    output["evalue"] = self._timed_out(cell)
             if note is not None:
                 cell.outputs.insert(0, note)
             return cell, resources
