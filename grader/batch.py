@@ -28,6 +28,7 @@ import csv
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -186,6 +187,13 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else text.strip()
 
 
+def _import_grading() -> None:
+    """Import what :func:`grade` needs (nbgrader's apps, nbconvert, nbclient): a few seconds of a
+    fresh worker, spent while the coordinator prepares the batch."""
+    import nbclient  # noqa: F401
+    import nbgrader.apps  # noqa: F401
+
+
 # ----------------------------------------------------------------------------- executors
 class LocalProcesses:
     """``jobs`` local worker processes; a pool broken by a dying worker is replaced once."""
@@ -193,6 +201,11 @@ class LocalProcesses:
     def __init__(self, jobs: int):
         self.jobs = jobs
         self.pool = self._new_pool()
+
+    def warm_up(self):
+        """Start the workers now, each importing what grading needs (nothing waits for it)."""
+        for _ in range(self.jobs):
+            self.pool.submit(_import_grading)
 
     def _new_pool(self):
         # "spawn": a clean interpreter per worker, whatever this process has imported or started.
@@ -240,10 +253,18 @@ class DaskCluster:
             scheduler = self.cluster
         self.client = Client(scheduler)
 
+    def warm_up(self):
+        """Each worker imports what grading needs (nothing waits for it; Dask forgets a task whose
+        future is dropped, so they are kept)."""
+        self.warming = [self.client.submit(_import_grading, pure=False, workers=[address])
+                        for address in self.client.scheduler_info()["workers"]]
+
     def map_unordered(self, tasks: list[Task]) -> Iterable[tuple[Task, Outcome]]:
         from distributed import as_completed as dask_completed
 
-        futures = {self.client.submit(grade, task, pure=False, retries=1): task for task in tasks}
+        # In the order given (longest first): Dask runs the higher priorities first.
+        futures = {self.client.submit(grade, task, pure=False, retries=1, priority=-i): task
+                   for i, task in enumerate(tasks)}
         for future in dask_completed(list(futures)):
             task = futures[future]
             try:
@@ -295,22 +316,14 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
     if not tasks:
         write_report(root, rows)
         return rows
-    templates = {a: _template_gradebook(root, a) for a in sorted({t.assignment for t in tasks})}
-    # What no submission may change: the course's files, put back as each outcome comes in
-    # (this is the batch's course: edits made to it while the batch runs are undone too); and
-    # the checks and data the kernels get, copied before any submission ran.
-    watch = CourseWatch(root)
-    code = root if (root / "utils").is_dir() else course.ROOT
-    checks = course_checks(code)
-    pristine = Path(tempfile.mkdtemp(prefix="grader-course-"))
-    data = None
-    if not scheduler:   # a remote worker uses its own checkout's data (verified on every load)
-        shutil.copytree(code / "data", pristine / "data")
-        data = str(pristine / "data")
-    tasks = [dataclasses.replace(t, gradebook=templates[t.assignment], checks=checks, data=data)
-             for t in tasks]
-
+    # The workers start now, and import what grading needs while this process prepares the batch.
     executor = DaskCluster(jobs, scheduler) if (scheduler or use_dask) else LocalProcesses(jobs)
+    try:
+        executor.warm_up()
+        tasks, watch, pristine = _prepare(root, tasks, scheduler)
+    except BaseException:
+        executor.close()
+        raise
     staging = Path(tempfile.mkdtemp(prefix="grader-outcomes-"))
     recorder = course.api(_injecting_config(root, staging))
     try:
@@ -337,6 +350,26 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
         _save_hashes(root, hashes)
     write_report(root, rows)
     return rows
+
+
+def _prepare(root: Path, tasks: list[Task], scheduler: str | None) -> tuple[list[Task], "CourseWatch", Path]:
+    """The tasks complete (template gradebook, checks, data), longest first; the watch on the
+    course; the folder of the data's copy (removed after the batch)."""
+    templates = {a: _template_gradebook(root, a) for a in sorted({t.assignment for t in tasks})}
+    # What no submission may change: the course's files, put back as each outcome comes in
+    # (this is the batch's course: edits made to it while the batch runs are undone too); and
+    # the checks and data the kernels get, copied before any submission ran.
+    watch = CourseWatch(root)
+    code = root if (root / "utils").is_dir() else course.ROOT
+    checks = course_checks(code)
+    pristine = Path(tempfile.mkdtemp(prefix="grader-course-"))
+    data = None
+    if not scheduler:   # a remote worker uses its own checkout's data (verified on every load)
+        shutil.copytree(code / "data", pristine / "data")
+        data = str(pristine / "data")
+    tasks = [dataclasses.replace(t, gradebook=templates[t.assignment], checks=checks, data=data)
+             for t in tasks]
+    return longest_first(tasks), watch, pristine
 
 
 class CourseWatch:
@@ -411,6 +444,18 @@ def _record(recorder, staging: Path, outcome: Outcome) -> str:
     if not result.get("success"):
         return _last_line(result.get("error") or result.get("log") or "could not record the grades")
     return outcome.problem or "graded"
+
+
+def longest_first(tasks: list[Task]) -> list[Task]:
+    """``tasks``, the longest gradings first, as far as the solutions' measured cells tell (an
+    assignment never measured first of all): a class's last gradings are then its shortest, and
+    no worker idles long at the end while another grades a 04. Hand-ins of one assignment keep
+    their order."""
+    def expected(task):
+        cells = [cell["seconds"] for notebook in task.seconds.values() for cell in notebook.values()]
+        return sum(cells) if cells else math.inf
+
+    return sorted(tasks, key=expected, reverse=True)
 
 
 def _task_key(task: Task) -> str:

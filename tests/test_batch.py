@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import batch, course
+from grader import batch, course, time_limits
 from grader.examples import STUDENTS
 from grader.nbgrader_ext.preprocessors import COURSE_CHANGED
 from grader.score import score
@@ -131,3 +131,12 @@ def test_dask_local_cluster_gives_the_same_grades(tmp_path):
     bob = score(root / "grader/submitted/bob" / ASSIGNMENT / NOTEBOOK)["score"]
     assert [(r.student, r.status, r.points) for r in rows] == [("alice", "graded", 12.0), ("bob", "graded", bob)]
     assert 0 < bob < 12
+
+
+def test_a_batch_grades_the_longest_assignments_first():
+    measured = time_limits.load()
+    tasks = [batch.Task(a, student, {}, b"", {}, seconds=measured.get(a, {}))
+             for student in ("alice", "bob") for a in (*course.assignments(), "99_new")]
+    order = [(t.assignment, t.student) for t in batch.longest_first(tasks)]
+    assert order == [(a, s) for a in ("99_new", "04_torch_nn", "03_torch_scratch", "02_numpy_mlp", "01_perceptron")
+                     for s in ("alice", "bob")]

@@ -297,9 +297,9 @@ def _gradebook(root):
 @pytest.fixture
 def quick_limits(monkeypatch):
     """Short limits, so that a hang costs seconds (01's honest cells take well under one): each
-    cell's calibrated limit 2 x its seconds on the solution + 4 s, 10 s for the others."""
+    cell's calibrated limit 2 x its seconds on the solution + 6 s, 10 s for the others."""
     monkeypatch.setenv("MLP_COURSE_TIME_LIMIT_FACTOR", "2")
-    monkeypatch.setenv("MLP_COURSE_TIME_LIMIT_MARGIN", "4")
+    monkeypatch.setenv("MLP_COURSE_TIME_LIMIT_MARGIN", "6")
     monkeypatch.setenv("MLP_COURSE_CELL_TIMEOUT", "10")
     monkeypatch.setenv("MLP_COURSE_NOTEBOOK_TIMEOUT", "120")
     monkeypatch.setenv("MLP_COURSE_KERNEL_MEMORY", "2G")
