@@ -116,6 +116,10 @@ class RobustExecute(Execute):
     after the last cell it looks once more, thoroughly (what changed again meanwhile: a thread,
     a hook).
 
+    A cell whose code is the course's stops at a limit calibrated on the solution
+    (``solution_seconds``, grader/time_limits.py), never later than the cell timeout; an answer
+    cell gets the cell timeout.
+
     Cells tagged ``demo`` are skipped unless ``run_demos`` is set. Only plain cells can be
     skipped, never a test or an answer cell, so a student who tags a cell ``demo`` can at most
     skip set-up that their own tests then lack. Code cells after the last answer or test cell
