@@ -42,10 +42,11 @@ c.Execute.timeout = int(os.environ.get("MLP_COURSE_CELL_TIMEOUT", 90))
 # ... and a whole notebook that runs longer than this stops there: the cells after the limit
 # fail without running, the points earned before it are kept.
 c.RobustExecute.notebook_timeout = int(os.environ.get("MLP_COURSE_NOTEBOOK_TIMEOUT", 600))
-# A test cell stops sooner than the cell limit: at 20 x its time on the course's solution + 30 s,
-# as measured at release (grader/time_limits.json, grader/time_limits.py), so that a function
-# that never returns costs about 30 s per test that calls it, not 90. A test changed since it was
-# measured, and every cell of a validation, gets the cell limit.
+# A cell of the course's code (a test, the set-up, a cell between exercises) stops sooner: at 20 x
+# its time on the course's solution + 30 s, as measured at release (grader/time_limits.json,
+# grader/time_limits.py), so that a function that never returns costs about 30 s per cell that
+# calls it, not 90. An answer, a cell changed since it was measured, and every cell of a
+# validation get the cell limit above.
 c.RobustExecute.solution_seconds = time_limits.load(Path(__file__).parent)
 c.RobustExecute.time_limit_factor = float(os.environ.get("MLP_COURSE_TIME_LIMIT_FACTOR", 20))
 c.RobustExecute.time_limit_margin = float(os.environ.get("MLP_COURSE_TIME_LIMIT_MARGIN", 30))

@@ -65,7 +65,7 @@ class Task:
     threads: int | None = 1           # BLAS / torch threads of the grading kernel (None: the worker's own setting)
     checks: dict[str, bytes] = field(default_factory=dict)   # the course's utils/, as before the batch
     data: str | None = None           # a copy of data/ made before the batch (None: the worker's own)
-    seconds: dict = field(default_factory=dict)   # its tests' seconds on the solution (grader/time_limits.json)
+    seconds: dict = field(default_factory=dict)   # its cells' seconds on the solution (grader/time_limits.json)
 
 
 @dataclass

@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     release = commands.add_parser(
-        "release", help="regenerate notebooks/ from solutions/, and measure the time limits of the tests "
+        "release", help="regenerate notebooks/ from solutions/, and measure the time limits of the cells "
                         "that changed (grader/time_limits.json)")
     release.add_argument("--calibrate", action="store_true",
                          help="measure every assignment's time limits again (e.g. on a new grading machine)")

@@ -27,6 +27,7 @@ import platform
 import tempfile
 from datetime import date
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 
@@ -43,14 +44,18 @@ def path(root: Path = course.ROOT) -> Path:
     return Path(root) / FILE
 
 
-def load(root: Path = course.ROOT) -> dict:
-    """``{assignment: {notebook: {source key: {"cell": label, "seconds": s}}}}`` ({} without the file)."""
+def _read(root: Path) -> dict:
+    """The file as written ({} without it)."""
     try:
-        data = json.loads(path(root).read_text())
+        return json.loads(path(root).read_text())
     except FileNotFoundError:
         return {}
+
+
+def load(root: Path = course.ROOT) -> dict:
+    """``{assignment: {notebook: {source key: {"cell": label, "seconds": s}}}}`` ({} without the file)."""
     return {a: {nb: cells for nb, cells in notebooks.items() if nb != "measured"}
-            for a, notebooks in data.get("assignments", {}).items()}
+            for a, notebooks in _read(root).get("assignments", {}).items()}
 
 
 def timed_cells(nb) -> list[tuple[str, object]]:
@@ -80,9 +85,7 @@ def measure(assignment: str, root: Path = course.ROOT) -> dict[str, dict[str, di
     from grader.score import autograded, cell_seconds
 
     measured = {}
-    saved = {k: os.environ.get(k) for k in thread_environment(1)}
-    os.environ.update(thread_environment(1))   # inherited by the grading kernel
-    try:
+    with mock.patch.dict(os.environ, thread_environment(1)):   # inherited by the grading kernel
         for name in course.notebook_names(assignment, root):
             solution = nbformat.read(root / "solutions" / assignment / f"{name}.ipynb", as_version=4)
             release = nbformat.read(root / "notebooks" / assignment / f"{name}.ipynb", as_version=4)
@@ -100,24 +103,15 @@ def measure(assignment: str, root: Path = course.ROOT) -> dict[str, dict[str, di
             for label, c in cells:
                 entry = measured[name].setdefault(source_key(c.source), {"cell": label, "seconds": 0.0})
                 entry["seconds"] = max(entry["seconds"], round(cell_seconds(c), 3))   # the same code twice
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return measured
 
 
 def calibrate(assignments: list[str] | None = None, every: bool = False, root: Path = course.ROOT) -> list[str]:
     """Measure the assignments with cells not measured in their current code (``every``: all of
     them) and write the file; return the assignments measured."""
-    try:
-        data = json.loads(path(root).read_text())
-    except FileNotFoundError:
-        data = {}
-    data = {"about": ABOUT, "assignments": data.get("assignments", {})}
-    todo = [a for a in assignments or course.assignments(root) if every or stale(a, root)]
+    data = {"about": ABOUT, "assignments": _read(root).get("assignments", {})}
+    measured = load(root)
+    todo = [a for a in assignments or course.assignments(root) if every or stale(a, root, measured)]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, one thread per kernel"
     for assignment in todo:
         data["assignments"][assignment] = {"measured": f"{date.today()} on {machine}", **measure(assignment, root)}
