@@ -54,6 +54,11 @@ c.RobustExecute.time_limit_margin = float(os.environ.get("MLP_COURSE_TIME_LIMIT_
 # 4 GiB; "0": no limit): over it, allocations fail with MemoryError and the other submissions
 # graded beside it are unaffected. See grader/THREATS.md for what else a kernel is kept from.
 c.RobustExecute.kernel_memory = os.environ.get("MLP_COURSE_KERNEL_MEMORY", "")
+# Each grading kernel runs inside an OS boundary (bubblewrap): it sees its workspace and the Python
+# environment, nothing of the course, the grader or another kernel, and has no network. "auto": where
+# the machine has it, else without it, saying so in every report; "require": an error where it
+# cannot be had; "off". `--isolation` of `grader score`/`autograde` sets it (grader/THREATS.md).
+c.RobustExecute.isolation = os.environ.get("MLP_COURSE_ISOLATION", "auto")
 # The grading kernels' own start-up notices (e.g. about local TCP transport) are noise here.
 c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 

@@ -44,7 +44,7 @@ from tqdm import tqdm
 
 from grader import course, time_limits
 from grader.nbgrader_ext import sandbox
-from grader.nbgrader_ext.preprocessors import COURSE_CHANGED
+from grader.nbgrader_ext.preprocessors import COURSE_CHANGED, ISOLATED
 from grader.screen import REVIEW, Flag, counts
 
 REPORT_CSV = Path("grader", "report.csv")           # under the course root
@@ -66,6 +66,7 @@ class Task:
     checks: dict[str, bytes] = field(default_factory=dict)   # the course's utils/, as before the batch
     data: str | None = None           # a copy of data/ made before the batch (None: the worker's own)
     seconds: dict = field(default_factory=dict)   # its cells' seconds on the solution (grader/time_limits.json)
+    isolation: str = field(default_factory=lambda: os.environ.get("MLP_COURSE_ISOLATION", "auto"))   # RobustExecute.isolation
 
 
 @dataclass
@@ -92,6 +93,7 @@ class Row:
     seconds: float | None
     status: str                       # "graded", "unchanged", or what went wrong
     flags: list[Flag] = field(default_factory=list)   # for the instructor; never a change of points
+    isolation: str | None = None      # why its kernels ran without the OS boundary (None: inside, or not graded now)
 
 
 # ----------------------------------------------------------------------------- the worker
@@ -111,6 +113,7 @@ def grade(task: Task) -> Outcome:
     outcome = Outcome(task.assignment, task.student, started=time.time())
     if task.threads is not None:
         os.environ.update(thread_environment(task.threads))   # inherited by the grading kernel
+    os.environ["MLP_COURSE_ISOLATION"] = task.isolation       # read by the course's configuration
     try:
         gradable, problems = _gradable_files(task)
         if not any(name.endswith(".ipynb") for name in gradable):
@@ -128,6 +131,7 @@ def grade(task: Task) -> Outcome:
                 (scratch / "course" / "data").symlink_to(Path(task.data) if task.data else course.ROOT / "data")
                 cfg.RobustExecute.course_files = str(scratch / "course")
             cfg.RobustExecute.solution_seconds = {task.assignment: task.seconds}   # the batch's, not the worker's
+            cfg.RobustExecute.isolation = task.isolation
             nbgrader = course.api(cfg)
             result = nbgrader.autograde(task.assignment, STUDENT_SCRATCH)
             folder = scratch / "autograded" / STUDENT_SCRATCH / task.assignment
@@ -339,7 +343,8 @@ def autograde(root: Path = course.ROOT, jobs: int | None = None, scheduler: str 
                 hashes[f"{task.student}/{task.assignment}"] = keys[(task.assignment, task.student)]
             else:
                 hashes.pop(f"{task.student}/{task.assignment}", None)
-            rows.append(_row(db_url, task.student, task.assignment, outcome.seconds, status, root, task.source))
+            row = _row(db_url, task.student, task.assignment, outcome.seconds, status, root, task.source)
+            rows.append(dataclasses.replace(row, isolation=_isolation(outcome)))
             bar.update(1)
         bar.close()
     finally:
@@ -467,7 +472,7 @@ def _task_key(task: Task) -> str:
             digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     settings = {k: os.environ.get(k, "") for k in ("MLP_COURSE_CELL_TIMEOUT", "MLP_COURSE_NOTEBOOK_TIMEOUT",
                                                    "MLP_COURSE_TIME_LIMIT_FACTOR", "MLP_COURSE_TIME_LIMIT_MARGIN")}
-    digest.update(json.dumps([settings, task.seconds], sort_keys=True).encode())
+    digest.update(json.dumps([settings, task.seconds, task.isolation], sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -534,6 +539,19 @@ def write_report(root: Path, rows: list[Row]) -> Path:
     return path
 
 
+def _isolation(outcome: Outcome) -> str | None:
+    """Why the outcome's kernels ran without the OS boundary (``None``: inside, or none ran)."""
+    import nbformat
+
+    from grader.score import isolation
+
+    for data in outcome.autograded.values():
+        line = isolation(nbformat.reads(data.decode(), as_version=4))
+        if line != ISOLATED:
+            return line
+    return None
+
+
 def format_report(rows: list[Row]) -> str:
     def cell(r):
         points = "-" if r.points is None else f"{r.points:g}"
@@ -545,6 +563,10 @@ def format_report(rows: list[Row]) -> str:
     widths = [max(len(c[i]) for c in cells) for i in range(6)]
     lines = ["  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip() for c in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    outside = sorted({r.isolation for r in rows if r.isolation})
+    for line in outside:   # one line, however many hand-ins it concerns
+        count = sum(r.isolation == line for r in rows)
+        lines += ["", f"{line} ({count} of {len(rows)} hand-ins)"]
     flagged = [r for r in rows if r.flags]
     if flagged:
         lines += ["", "Flags for the instructor (a reason to look at the code, never a penalty):"]

@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     score.add_argument("--assignment", help="assignment id (default: from the notebook's name)")
     score.add_argument("--json", action="store_true",
                        help="print one JSON object (points, tests and the instructor's flags)")
+    _isolation_option(score)
 
     for name, text in [("autograde", "autograde every submission in grader/submitted/"),
                        ("feedback", "write HTML feedback for every autograded submission")]:
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument("--scheduler", help="a Dask scheduler's address, e.g. tcp://host:8786")
             sub.add_argument("--force", action="store_true",
                              help="grade again even the submissions unchanged since they were graded")
+            _isolation_option(sub)
 
     mutants = commands.add_parser(
         "mutants", help="grade one-change mutants of the solutions: which wrong code keeps full marks?")
@@ -70,10 +72,30 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "isolation", None):   # read by nbgrader_config.py, here and in every worker
+            os.environ["MLP_COURSE_ISOLATION"] = args.isolation
         return _run(args)
     except course.GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def _isolation_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--isolation", choices=("auto", "require", "off"),
+        help="run each grading kernel inside the OS boundary (bubblewrap): 'auto' where this machine "
+             "has it, saying so where not; 'require': an error where it cannot be had; 'off' "
+             "(default: MLP_COURSE_ISOLATION, else auto)")
+
+
+def _isolation_line() -> str | None:
+    """Check the isolation grading will run with; the line to print when it runs without."""
+    from grader.nbgrader_ext import boundary
+
+    try:
+        return boundary.check(os.environ.get("MLP_COURSE_ISOLATION", "auto"))
+    except (boundary.IsolationUnavailable, ValueError) as error:
+        raise course.GradingError(str(error)) from None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -90,11 +112,15 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "score":
         from grader.score import format_text, score
 
+        _isolation_line()   # a clear error before grading where it is required and cannot be had
         result = score(args.path, args.assignment)
         print(json.dumps(result, indent=2) if args.json else format_text(result))
     elif args.command == "autograde":
         from grader import batch
 
+        line = _isolation_line()
+        if line:
+            print(line, file=sys.stderr)
         rows = batch.autograde(jobs=args.jobs, scheduler=args.scheduler, student=args.student,
                                assignment=args.assignment, force=args.force)
         print(batch.format_report(rows))

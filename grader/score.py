@@ -18,7 +18,7 @@ from nbgrader.utils import is_grade
 
 from grader import course
 from grader.cells import grade_id
-from grader.nbgrader_ext.preprocessors import guard_flags
+from grader.nbgrader_ext.preprocessors import ISOLATED, ISOLATION_LOG, guard_flags
 from grader.screen import REVIEW, Flag, counts, screen
 
 TIMEOUT_NOTE = "the cell was stopped after running too long (an endless loop, or far too slow)"
@@ -64,6 +64,7 @@ def test_results(autograded: Path, source: Path, gradebook_url: str, assignment:
             "max_score": float(submission.max_score),
             "tests": tests,
             "flags": [flag.as_dict() for flag in flags(executed, source_nb)],
+            "isolation": isolation(executed),
         }
 
 
@@ -72,6 +73,12 @@ def flags(executed, source) -> list[Flag]:
     (``grader.screen``, against the assignment's ``source``) and what the grading kernel's guard
     put back before its tests. A reason to look, never a penalty: points do not depend on them."""
     return screen(executed, source) + guard_flags(executed)
+
+
+def isolation(executed) -> str:
+    """Whether the executed notebook's kernels ran inside the OS boundary: ``"bubblewrap"``, or
+    the one line that says why not (``RobustExecute``'s record; an old record: unknown)."""
+    return executed.metadata.get("mlp_course", {}).get(ISOLATION_LOG, "isolation unknown: not recorded")
 
 
 def message(cell, score: float, max_score: float) -> str:
@@ -186,6 +193,8 @@ def format_text(result: dict) -> str:
         points = f"{_points(test['score'])}/{_points(test['max_score'])}"
         lines.append(f"  {test['grade_id']:<{width}}  {points:>7}  {feedback[0]}")
         lines += [f"  {'':<{width}}  {'':>7}  {more}" for more in feedback[1:]]
+    if result.get("isolation", ISOLATED) != ISOLATED:
+        lines += ["", result["isolation"]]
     found = [Flag.from_dict(f) for f in result.get("flags", [])]
     if found:
         lines += ["", f"flags for the instructor ({counts(found)}; a reason to look, never a penalty):"]

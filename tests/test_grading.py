@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 from grader import batch, cli, course, pipeline, time_limits
+from grader.nbgrader_ext import boundary
 from grader.proving.cases import all_cases
 from grader.examples import STUDENTS, bobs_variants
 from grader import score as scoring
@@ -179,7 +180,8 @@ def test_score_cli_json_and_text_and_leaves_the_course_untouched():
     done = _cli("score", str(solution.relative_to(ROOT)), "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert set(result) == {"assignment", "notebook", "score", "max_score", "tests", "flags"}
+    assert set(result) == {"assignment", "notebook", "score", "max_score", "tests", "flags", "isolation"}
+    assert result["isolation"] == ("bubblewrap" if boundary.check("auto") is None else boundary.check("auto"))
     assert result["flags"] == []   # the instructor's (tests/test_screen.py); none for a solution
     assert result["assignment"] == case.ASSIGNMENT and result["notebook"] == case.NOTEBOOK
     assert all(set(t) == {"grade_id", "score", "max_score", "feedback"} for t in result["tests"])
@@ -187,7 +189,8 @@ def test_score_cli_json_and_text_and_leaves_the_course_untouched():
 
     text = _cli("score", str(solution)).stdout.splitlines()
     assert text[0].endswith(f"{result['score']:g} / {result['max_score']:g} points")
-    assert [line.split()[0] for line in text[1:]] == [t["grade_id"] for t in result["tests"]]
+    tests = text[1:len(result["tests"]) + 1]
+    assert [line.split()[0] for line in tests] == [t["grade_id"] for t in result["tests"]]
     assert _snapshot() == before
 
 

@@ -21,11 +21,13 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import copy
 import functools
 import math
 import os
 import shutil
+import tempfile
 import time
 
 from jupyter_client.manager import AsyncKernelManager
@@ -43,12 +45,12 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Dict, Float, Integer, Unicode, default
+from traitlets import Bool, Dict, Enum, Float, Integer, Unicode, default
 
 from grader import course
 from grader.cells import grade_id, is_demo, is_solution, last_graded, source_key
 from grader.screen import REVIEW, Flag, set_up_imports
-from grader.nbgrader_ext import sandbox
+from grader.nbgrader_ext import boundary, sandbox
 
 # Run in the grading kernel when it starts: grader/nbgrader_ext/guard.py, as a module of its own
 # that never comes from the course's files on disk.
@@ -73,6 +75,10 @@ RESTORED_NOTE = ("note: before this test, the grader put back {names}, which cod
 # was gone). The instructor's flags are made from it (:func:`guard_flags`); the feedback never
 # shows metadata.
 GUARD_LOG = "guard"
+# Where RobustExecute records, in the same metadata, whether the kernels ran inside the OS
+# boundary: "bubblewrap", or why not (grader.nbgrader_ext.boundary.fallback_line).
+ISOLATION_LOG = "isolation"
+ISOLATED = "bubblewrap"
 RESTORED_FLAG = ("before this test the grader put back {names}, which code in the notebook had "
                  "changed (the test computed with the originals)")
 CHANGED_AGAIN_FLAG = ("after the notebook's last cell the grader found {names} changed again: "
@@ -164,6 +170,12 @@ class RobustExecute(Execute):
     ).tag(config=True)
     time_limit_factor = Float(20.0, help="A calibrated limit's multiple of the solution's seconds.").tag(config=True)
     time_limit_margin = Float(30.0, help="A calibrated limit's seconds beyond that multiple.").tag(config=True)
+    isolation = Enum(
+        boundary.MODES, "auto",
+        help="Run each grading kernel inside the OS boundary (bubblewrap: no view of the course, "
+             "no network, no neighbour; grader/nbgrader_ext/boundary.py). 'auto': where the machine "
+             "has it, else without it, saying so; 'require': an error where it cannot be had; 'off'."
+    ).tag(config=True)
     kernel_user = Unicode(
         "nobody", help="When grading runs as root, the grading kernels run as this unprivileged "
                        "user: they cannot write the course or read the grader's scratch folders, "
@@ -194,49 +206,93 @@ class RobustExecute(Execute):
         checkout = sandbox.Checkout(root) if self.restore_course else None
         self._workspace = sandbox.make_workspace(Path(self.course_files or root))
         self._own_checks = sandbox.Checkout(self._workspace, guarded=("utils",), skipped=())
-        self._owner = sandbox.kernel_owner(self.kernel_user)
+        self._isolated, isolation = self._isolation()
+        within = boundary.python_prefixes() if self._isolated else None
+        self._owner = sandbox.kernel_owner(self.kernel_user, within)
         if self._owner:
             sandbox.hand_over(self._workspace, self._owner)
         self._kernel_groups: list[int] = []
         self._cgroups: list[sandbox.ProcessCgroup] = []
+        self._boundaries: list[boundary.Boundary] = []
         try:
             nb, resources = super().preprocess(nb, resources, km)
             ours = nb.metadata.setdefault("mlp_course", {})
             ours.pop(GUARD_LOG, None)   # only this run's log, never one that came with the hand-in
             if self._guard_log:
                 ours[GUARD_LOG] = self._guard_log
+            ours[ISOLATION_LOG] = isolation
             return nb, resources
         finally:
             for pgid in self._kernel_groups:   # what the kernels forked and left behind
                 sandbox.kill_group(pgid)
             for cgroup in self._cgroups:
                 cgroup.remove()
+            for box in self._boundaries:
+                box.remove()
             shutil.rmtree(self._workspace, ignore_errors=True)
             changed = checkout.restore() if checkout else []
             if changed:
                 self.log.warning("%s: %s", COURSE_CHANGED, ", ".join(changed))
 
+    def _isolation(self) -> tuple[bool, str]:
+        """Whether this notebook's kernels run inside the OS boundary, and what the executed
+        notebook records of it (:data:`ISOLATED`, or the one line saying why not)."""
+        if self.isolation == "off":
+            return False, boundary.fallback_line("switched off (isolation = 'off')")
+        owner = sandbox.kernel_owner(self.kernel_user, boundary.python_prefixes())
+        reason = boundary.unavailable(owner)
+        if reason is None:
+            return True, ISOLATED
+        if self.isolation == "require":
+            raise boundary.IsolationUnavailable(reason)
+        self.log.warning(boundary.fallback_line(reason))
+        return False, boundary.fallback_line(reason)
+
     async def async_start_new_kernel(self, **kwargs):
-        """Start the kernel in the notebook's workspace, with its limits, then guard it."""
+        """Start the kernel in the notebook's workspace, with its limits, inside the OS boundary
+        where it is on, then guard it."""
         memory = sandbox.parse_size(self.kernel_memory) if self.kernel_memory else sandbox.default_memory()
         uid = self._owner[0] if self._owner else os.getuid()   # the user the kernel runs as
         processes = self.kernel_processes and sandbox.running_processes(uid) + self.kernel_processes
         kwargs.setdefault("cwd", str(self._workspace))
-        kwargs.setdefault("env", sandbox.kernel_environment(self._workspace))
         cgroup = None
         if processes and uid == 0:
             cgroup = sandbox.ProcessCgroup.create(self.kernel_processes)   # root ignores RLIMIT_NPROC
             if cgroup is not None:
                 self._cgroups.append(cgroup)
         kwargs.setdefault("preexec_fn", sandbox.limit_resources(memory, processes, cgroup))
-        if self._owner:   # the kernel reads its connection file as that user, in its workspace
-            self.km.owner = self._owner
-            self.km.connection_file = str(self._workspace / f"kernel-{len(self._kernel_groups)}.json")
-            kwargs.update(user=self._owner[0], group=self._owner[1], extra_groups=[])
+        if self._isolated:
+            kwargs.setdefault("env", self._enter_boundary())
+        else:
+            kwargs.setdefault("env", sandbox.kernel_environment(self._workspace))
+            if self._owner:   # the kernel reads its connection file as that user, in its workspace
+                self.km.owner = self._owner
+                self.km.connection_file = str(self._workspace / f"kernel-{len(self._kernel_groups)}.json")
+                kwargs.update(user=self._owner[0], group=self._owner[1], extra_groups=[])
         await super().async_start_new_kernel(**kwargs)
         pgid = getattr(getattr(self.km, "provisioner", None), "pgid", None)
         if pgid:
             self._kernel_groups.append(pgid)
+        if self._isolated:
+            await self.km.wait_for_sockets(self.startup_timeout)
+
+    def _enter_boundary(self) -> dict[str, str]:
+        """Set the kernel manager up to start its kernel inside a boundary of its own; return the
+        kernel's environment. Its sockets are unix sockets (Jupyter's ipc transport) in a folder of
+        their own: the kernel has no network to listen on."""
+        sockets = Path(tempfile.mkdtemp(prefix="grader-ipc-"))
+        if self._owner:
+            os.chown(sockets, *self._owner)
+        box = boundary.Boundary(
+            workspace=self._workspace,
+            readonly={name: self._workspace / name for name in ("utils", "data")
+                      if (self._workspace / name).is_dir()},
+            sockets=sockets, owner=self._owner,
+            hidden=[Path(self.course_root or course.ROOT), Path(self.course_files or self.course_root or course.ROOT)])
+        self._boundaries.append(box)
+        env = sandbox.kernel_environment(boundary.WORKSPACE, isolated=True)
+        self.km.enter(box, env)
+        return env
 
     async def async_start_new_kernel_client(self):
         client = await super().async_start_new_kernel_client()
@@ -481,14 +537,51 @@ def _released(cell, config) -> str:
 
 class OwnedKernelManager(AsyncKernelManager):
     """A kernel manager whose connection file belongs to ``owner`` (``(uid, gid)``), the user
-    the kernel runs as, so that the kernel can read it."""
+    the kernel runs as, so that the kernel can read it; or, after :meth:`enter`, one that starts
+    its kernel inside an OS boundary (:class:`grader.nbgrader_ext.boundary.Boundary`)."""
 
     owner: tuple[int, int] | None = None
+    boundary: boundary.Boundary | None = None
+    boundary_env: dict[str, str] = {}
+
+    def enter(self, box: boundary.Boundary, env: dict[str, str]) -> None:
+        """Start the kernel inside ``box``, with ``env``'s allowed variables: its sockets in the
+        boundary's socket folder, interrupted by a message on its control channel (a signal
+        to the sandbox's first process would end it, not interrupt the cell)."""
+        self.boundary, self.boundary_env = box, env
+        self.transport = "ipc"
+        self.ip = str(box.sockets / "kernel")
+        self.connection_file = str(box.sockets / "kernel.json")
+        self.kernel_spec.interrupt_mode = "message"
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)
         if self.owner:
             os.chown(self.connection_file, *self.owner)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if self.boundary is None:
+            return cmd
+        host = os.path.realpath(self.connection_file)
+        inside = str(self.boundary.inside(self.boundary.connection_file(Path(host))))
+        return self.boundary.wrap([inside if part == host else part for part in cmd], self.boundary_env)
+
+    def socket_files(self) -> list[Path]:
+        """The unix sockets the kernel binds, by their host paths."""
+        ports = (self.shell_port, self.iopub_port, self.stdin_port, self.hb_port, self.control_port)
+        return [Path(f"{self.ip}-{port}") for port in ports]
+
+    async def wait_for_sockets(self, timeout: float) -> None:
+        """Wait until the kernel has bound every socket: a client that connects to an ipc
+        socket before it exists takes the kernel for dead."""
+        deadline = time.monotonic() + timeout
+        while not all(path.exists() for path in self.socket_files()):
+            if not await ensure_async(self.is_alive()):
+                raise DeadKernelError("the grading kernel exited before it started (inside the OS boundary)")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the grading kernel did not start within {timeout} s")
+            await asyncio.sleep(0.005)
 
 
 class HideHiddenTests(ClearHiddenTests):

@@ -94,14 +94,18 @@ def make_workspace(course: Path) -> Path:
     return workspace
 
 
-def kernel_environment(workspace: Path, base: dict | None = None) -> dict[str, str]:
-    """The grading kernel's environment: the workspace's copy of the course comes first."""
+def kernel_environment(workspace: Path, base: dict | None = None, isolated: bool = False) -> dict[str, str]:
+    """The grading kernel's environment: the workspace's copy of the course comes first.
+
+    ``isolated``: ``workspace`` is the path inside the OS boundary, and the grader's own
+    ``PYTHONPATH`` (host paths) is not passed on."""
     env = dict(os.environ if base is None else base)
     # A Dask worker sets this for itself (to hand memory back to the OS): inherited by a kernel,
     # it makes every NumPy/torch allocation a system call (measured: twice as slow).
     env.pop("MALLOC_TRIM_THRESHOLD_", None)
+    inherited = [] if isolated else [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env.update({
-        "PYTHONPATH": os.pathsep.join([str(workspace)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]),
+        "PYTHONPATH": os.pathsep.join([str(workspace)] + inherited),
         "MLP_COURSE_DATA": str(workspace / "data"),
         "HOME": str(workspace / "home"),
         "IPYTHONDIR": str(workspace / "home" / ".ipython"),
@@ -143,10 +147,14 @@ def limit_resources(memory: int | None, processes: int | None, cgroup: ProcessCg
     return apply
 
 
-def kernel_owner(user: str) -> tuple[int, int] | None:
+def kernel_owner(user: str, within: list[Path] | None = None) -> tuple[int, int] | None:
     """``(uid, gid)`` of ``user``, whom grading kernels run as when this process is root (an
     unprivileged user cannot write the course, read the grader's scratch folders or escape the
-    process limit); ``None`` when not root or no such user: kernels then run as this user."""
+    process limit); ``None`` when not root or no such user: kernels then run as this user.
+
+    The kernel's Python must be usable by that user. ``within``: the folders the OS boundary
+    mounts for the kernel (the Python environment's), so the folders above them do not matter
+    (a Python installed under ``/root`` is reachable inside)."""
     if not user or not hasattr(os, "getuid") or os.getuid() != 0:
         return None
     import pwd
@@ -156,12 +164,12 @@ def kernel_owner(user: str) -> tuple[int, int] | None:
     except KeyError:
         return None
     owner = entry.pw_uid, entry.pw_gid
-    # The kernel's Python must be usable by that user (not, say, a pyenv build under /root).
-    return owner if _usable_by(Path(os.path.realpath(sys.executable)), owner) else None
+    return owner if _usable_by(Path(os.path.realpath(sys.executable)), owner, within) else None
 
 
-def _usable_by(path: Path, owner: tuple[int, int]) -> bool:
-    """Whether ``owner`` may run the file at ``path`` (every folder above it searchable)."""
+def _usable_by(path: Path, owner: tuple[int, int], within: list[Path] | None = None) -> bool:
+    """Whether ``owner`` may run the file at ``path`` (every folder above it searchable, up to
+    the one of ``within`` that holds it)."""
     def allowed(p: Path, bits: tuple[int, int, int]) -> bool:
         st = p.stat()
         if st.st_uid == owner[0]:
@@ -171,8 +179,11 @@ def _usable_by(path: Path, owner: tuple[int, int]) -> bool:
         return bool(st.st_mode & bits[2])
     search = (stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH)
     run = (stat.S_IXUSR | stat.S_IRUSR, stat.S_IXGRP | stat.S_IRGRP, stat.S_IXOTH | stat.S_IROTH)
+    roots = [Path(r) for r in within or []]
+    root = next((r for r in roots if r in path.parents), None)
+    folders = [f for f in path.parents if root is None or f == root or root in f.parents]
     try:
-        return allowed(path, run) and all(allowed(folder, search) for folder in path.parents)
+        return allowed(path, run) and all(allowed(folder, search) for folder in folders)
     except OSError:
         return False
 
