@@ -100,11 +100,14 @@ def _unavailable(owner: tuple[int, int] | None, program: str) -> str | None:
         return f"bubblewrap (`{_bwrap()}`) is not installed: {FIX['missing']}"
     boundary = Boundary(workspace=Path(tempfile.mkdtemp(prefix="grader-probe-")), readonly={},
                         sockets=None, owner=owner)
+    if owner and os.getuid() == 0:
+        os.chown(boundary.workspace, *owner)
     try:
         result = subprocess.run(boundary.wrap(["/bin/true"], {}), capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not start a sandbox ({exc}): {FIX['userns']}"
     finally:
+        boundary.remove()
         shutil.rmtree(boundary.workspace, ignore_errors=True)
     if result.returncode != 0:
         reason = result.stderr.strip().splitlines()[-1:] or [f"exit status {result.returncode}"]
@@ -181,31 +184,38 @@ class Boundary:
         return path
 
     def wrap(self, argv: list[str], env: dict[str, str]) -> list[str]:
-        """The command that runs ``argv`` inside the boundary, with ``env``'s allowed variables."""
+        """The command that runs ``argv`` inside the boundary, with ``env``'s allowed variables.
+
+        Two sandboxes, one inside the other. The first makes the view, the process, network,
+        ipc and host-name namespaces and the environment; as root it runs as root (it can reach
+        a Python under /root) and hands over to the kernel's user (setpriv: no capabilities, no
+        new privileges); as any other user it makes a user namespace of its own. The second
+        makes the kernel's user namespace, with nested ones disabled, over the same view: the
+        sandbox's first processes are in the first one's namespace or root's, so the kernel
+        cannot debug them (ptrace needs a capability there), and the view's mounts, inherited
+        by a less privileged namespace, are locked read-only.
+        """
         uid, gid = self.uid_gid
-        namespaces = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-                      "--unshare-cgroup-try", "--hostname", "grading", "--die-with-parent"]
-        inner_user = ["--unshare-user", "--uid", str(uid), "--gid", str(gid), "--disable-userns",
-                      "--new-session", "--cap-drop", "ALL"]
-        environment = ["--clearenv"]
+        first = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                 "--unshare-cgroup-try", "--hostname", "grading", "--die-with-parent"]
+        # The kernel's parent, in its own process tree, is the sandbox's first process: pid 1,
+        # which ipykernel neither watches (bwrap's --die-with-parent does) nor warns about.
+        first += ["--clearenv", "--setenv", "JPY_PARENT_PID", "1"]
         for name, value in sorted(allowed_environment(env).items()):
-            environment += ["--setenv", name, value]
-        view = self._view(uid, gid)
+            first += ["--setenv", name, value]
+        first += [*self._view(uid, gid), "--chdir", str(WORKSPACE)]
+        second = [_program("bwrap"), "--unshare-user", "--uid", str(uid), "--gid", str(gid),
+                  "--disable-userns", "--new-session", "--die-with-parent", "--dev-bind", "/", "/",
+                  "--chdir", str(WORKSPACE), "--", *argv]
         if os.getuid() == 0 and self.owner:
-            # Root cannot map its sandbox to another user outside, so: a first sandbox, made
-            # as root (it can reach a Python under /root), drops to the owner (setpriv), who
-            # makes the user namespace of a second one over the same view.
             drop = [_program("setpriv"), f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
-            second = [_program("bwrap"), *inner_user, "--die-with-parent", "--dev-bind", "/", "/",
-                      "--chdir", str(WORKSPACE), "--"]
-            return [_program("bwrap"), *namespaces, *environment, *view, "--chdir", str(WORKSPACE),
-                    "--", *drop, *second, *argv]
-        return [_program("bwrap"), *namespaces, *inner_user, *environment, *view,
-                "--chdir", str(WORKSPACE), "--", *argv]
+            return [_program("bwrap"), *first, "--", *drop, *second]
+        own_user = ["--unshare-user", "--uid", str(uid), "--gid", str(gid), "--cap-drop", "ALL"]
+        return [_program("bwrap"), *own_user, *first, "--", *second]
 
     def _view(self, uid: int, gid: int) -> list[str]:
-        return _with_parents(self._mounts(uid, gid))
+        return with_parents(self._mounts(uid, gid))
 
     def _mounts(self, uid: int, gid: int) -> list[str]:
         view = ["--ro-bind", "/usr", "/usr"]
@@ -277,7 +287,7 @@ _TWO = {"--bind", "--ro-bind", "--ro-bind-try", "--dev-bind", "--symlink"}
 _ONE = {"--proc", "--dev", "--tmpfs", "--dir"}
 
 
-def _with_parents(view: list[str]) -> list[str]:
+def with_parents(view: list[str]) -> list[str]:
     """``view`` with every mount point's missing parent folders made first, readable and
     searchable by everyone: bwrap run as root makes them private to root, and the kernel's
     user could not reach ``/root/.pyenv/...`` through them."""
