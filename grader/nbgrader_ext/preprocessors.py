@@ -79,6 +79,7 @@ GUARD_LOG = "guard"
 # boundary: "bubblewrap", or why not (grader.nbgrader_ext.boundary.fallback_line).
 ISOLATION_LOG = "isolation"
 ISOLATED = "bubblewrap"
+VALIDATION_NOT_ISOLATED = "validation: the student's own notebook, run without the OS boundary"
 RESTORED_FLAG = ("before this test the grader put back {names}, which code in the notebook had "
                  "changed (the test computed with the originals)")
 CHANGED_AGAIN_FLAG = ("after the notebook's last cell the grader found {names} changed again: "
@@ -206,7 +207,7 @@ class RobustExecute(Execute):
         checkout = sandbox.Checkout(root) if self.restore_course else None
         self._workspace = sandbox.make_workspace(Path(self.course_files or root))
         self._own_checks = sandbox.Checkout(self._workspace, guarded=("utils",), skipped=())
-        self._isolated, isolation = self._isolation()
+        self._isolated, isolation = self._isolation(resources)
         within = boundary.python_prefixes() if self._isolated else None
         self._owner = sandbox.kernel_owner(self.kernel_user, within)
         if self._owner:
@@ -234,9 +235,13 @@ class RobustExecute(Execute):
             if changed:
                 self.log.warning("%s: %s", COURSE_CHANGED, ", ".join(changed))
 
-    def _isolation(self) -> tuple[bool, str]:
+    def _isolation(self, resources) -> tuple[bool, str]:
         """Whether this notebook's kernels run inside the OS boundary, and what the executed
-        notebook records of it (:data:`ISOLATED`, or the one line saying why not)."""
+        notebook records of it (:data:`ISOLATED`, or the one line saying why not). Validation
+        (which names no assignment) runs the student's own notebook in the student's own server:
+        there is no one to keep it from, so it runs as it always did."""
+        if not (resources or {}).get("nbgrader", {}).get("assignment"):
+            return False, VALIDATION_NOT_ISOLATED
         if self.isolation == "off":
             return False, boundary.fallback_line("switched off (isolation = 'off')")
         owner = sandbox.kernel_owner(self.kernel_user, boundary.python_prefixes())

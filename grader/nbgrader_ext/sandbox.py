@@ -15,7 +15,10 @@ submission graded after it, and read the hidden tests next to it. Here, per note
   cell that allocates far too much fails with ``MemoryError`` and a fork bomb runs out of
   processes, instead of taking the machine down with the other submissions.
 
-What this does not defend against is written in ``grader/THREATS.md``.
+Where the machine has it, the kernel also runs inside the OS boundary of
+:mod:`grader.nbgrader_ext.boundary`, which sees to it that the workspace is all it can see; what
+is here is then a second line, and the only one where the boundary cannot be had. What neither
+defends against is written in ``grader/THREATS.md``.
 """
 
 from __future__ import annotations
