@@ -205,9 +205,10 @@ class RobustExecute(Execute):
         self._guard_log: list[dict] = []
         root = Path(self.course_root or course.ROOT)
         checkout = sandbox.Checkout(root) if self.restore_course else None
-        self._workspace = sandbox.make_workspace(Path(self.course_files or root))
-        self._own_checks = sandbox.Checkout(self._workspace, guarded=("utils",), skipped=())
         self._isolated, isolation = self._isolation(resources)
+        self._course_files = Path(self.course_files or root)
+        self._workspace = sandbox.make_workspace(self._course_files, copy=not self._isolated)
+        self._own_checks = sandbox.Checkout(self._workspace, guarded=("utils",), skipped=())
         within = boundary.python_prefixes() if self._isolated else None
         self._owner = sandbox.kernel_owner(self.kernel_user, within)
         if self._owner:
@@ -290,7 +291,7 @@ class RobustExecute(Execute):
             os.chown(sockets, *self._owner)
         box = boundary.Boundary(
             workspace=self._workspace,
-            readonly={name: self._workspace / name for name in ("utils", "data")
+            readonly={name: (self._course_files / name).resolve() for name in ("utils", "data")
                       if (self._workspace / name).is_dir()},
             sockets=sockets, owner=self._owner,
             hidden=[Path(self.course_root or course.ROOT), Path(self.course_files or self.course_root or course.ROOT)])

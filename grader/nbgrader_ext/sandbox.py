@@ -85,13 +85,20 @@ class Checkout:
         return changed
 
 
-def make_workspace(course: Path) -> Path:
-    """A fresh folder holding copies of ``course``'s ``utils/`` and ``data/``, for one kernel."""
+def make_workspace(course: Path, copy: bool = True) -> Path:
+    """A fresh folder holding copies of ``course``'s ``utils/`` and ``data/``, for one kernel.
+
+    ``copy=False``: empty folders in their place, where the OS boundary mounts the course's own
+    read-only (a copy the kernel cannot write is no safer than the original)."""
     workspace = Path(tempfile.mkdtemp(prefix="grader-kernel-"))
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(Path(course) / "utils", workspace / "utils", ignore=ignore)
-    if (Path(course) / "data").is_dir():
-        shutil.copytree(Path(course) / "data", workspace / "data", ignore=ignore)
+    for name in ("utils", "data"):
+        if not (Path(course) / name).is_dir():
+            continue
+        if copy:
+            shutil.copytree(Path(course) / name, workspace / name, ignore=ignore)
+        else:
+            (workspace / name).mkdir()
     for name in ("home", "home/.ipython", "home/.matplotlib"):
         (workspace / name).mkdir()
     return workspace
