@@ -96,8 +96,8 @@ def _unavailable(owner: tuple[int, int] | None, program: str) -> str | None:
     gets, as the user kernels run as (``owner``, when grading runs as root)."""
     if not sys.platform.startswith("linux"):
         return f"isolation needs Linux's namespaces (bubblewrap); this is {sys.platform}: {FIX['platform']}"
-    if shutil.which(_bwrap()) is None:
-        return f"bubblewrap (`{_bwrap()}`) is not installed: {FIX['missing']}"
+    if shutil.which(program) is None:
+        return f"bubblewrap (`{program}`) is not installed: {FIX['missing']}"
     boundary = Boundary(workspace=Path(tempfile.mkdtemp(prefix="grader-probe-")), readonly={},
                         sockets=None, owner=owner)
     if owner and os.getuid() == 0:

@@ -243,16 +243,12 @@ class RobustExecute(Execute):
         there is no one to keep it from, so it runs as it always did."""
         if not (resources or {}).get("nbgrader", {}).get("assignment"):
             return False, VALIDATION_NOT_ISOLATED
-        if self.isolation == "off":
-            return False, boundary.fallback_line("switched off (isolation = 'off')")
-        owner = sandbox.kernel_owner(self.kernel_user, boundary.python_prefixes())
-        reason = boundary.unavailable(owner)
-        if reason is None:
+        line = boundary.check(self.isolation, self.kernel_user)   # raises where it is required
+        if line is None:
             return True, ISOLATED
-        if self.isolation == "require":
-            raise boundary.IsolationUnavailable(reason)
-        self.log.warning(boundary.fallback_line(reason))
-        return False, boundary.fallback_line(reason)
+        if self.isolation != "off":
+            self.log.warning(line)
+        return False, line
 
     async def async_start_new_kernel(self, **kwargs):
         """Start the kernel in the notebook's workspace, with its limits, inside the OS boundary
@@ -294,7 +290,7 @@ class RobustExecute(Execute):
             readonly={name: (self._course_files / name).resolve() for name in ("utils", "data")
                       if (self._workspace / name).is_dir()},
             sockets=sockets, owner=self._owner,
-            hidden=[Path(self.course_root or course.ROOT), Path(self.course_files or self.course_root or course.ROOT)])
+            hidden=[Path(self.course_root or course.ROOT), self._course_files])
         self._boundaries.append(box)
         env = sandbox.kernel_environment(boundary.WORKSPACE, isolated=True)
         self.km.enter(box, env)
